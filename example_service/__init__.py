@@ -1,0 +1,1 @@
+"""An example PySOA service (under construction: see the issue tracker)."""
