@@ -74,5 +74,6 @@ class MessageSendError(TransientPySOATransportError):
     """Raised when the transport failed while sending a message (a full queue, a backend error, ...)."""
 
 
+# Shadows the builtin ConnectionError inside this module on purpose: the name is part of the public API.
 class ConnectionError(TransientPySOATransportError):
     """Raised when the transport cannot get the connection it needs to send or receive a message."""
