@@ -1,0 +1,15 @@
+"""
+Logging helpers: a filter adding the PySOA request context to records, a wrapper censoring sensitive values in logged
+dicts, and a syslog handler that fragments or truncates messages too long for one packet.
+"""
+
+from pysoa.common.logging.censoring import RecursivelyCensoredDictWrapper
+from pysoa.common.logging.context_filter import PySOALogContextFilter
+from pysoa.common.logging.syslog import SyslogHandler
+
+
+__all__ = (
+    'PySOALogContextFilter',
+    'RecursivelyCensoredDictWrapper',
+    'SyslogHandler',
+)
