@@ -47,6 +47,9 @@ EXT_DECIMAL = 5
 EXT_DATETIME_UTC = 10
 
 _EPOCH = datetime.datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=pytz.UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MICROSECONDS_PER_DAY = 86400 * 1000000
 _INT64 = struct.Struct('>q')
 _DATE = struct.Struct('>HBB')
 _TIME = struct.Struct('>BBBI')
@@ -56,9 +59,17 @@ _MAX_DECIMAL_LENGTH = 0xFFFF
 _UTC_ZONE_KEYS = frozenset(('UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Zulu', 'Etc/Zulu', 'Universal', 'Etc/Universal'))
 
 
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    # ExtType's constructor re-validates the code and data in Python on every call; ours are known to be valid.
+    return tuple.__new__(msgpack.ExtType, (code, data))
+
+
 def _microseconds_since_epoch(value: datetime.datetime) -> int:
-    delta = value.replace(tzinfo=None) - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
+    # Exact integer arithmetic on the wall-clock fields (float seconds would lose microseconds far from 1970).
+    seconds_into_day = (value.hour * 60 + value.minute) * 60 + value.second
+    return (
+        (value.toordinal() - _EPOCH_ORDINAL) * _MICROSECONDS_PER_DAY + seconds_into_day * 1000000 + value.microsecond
+    )
 
 
 def _is_utc(tzinfo: datetime.tzinfo) -> bool:
@@ -67,9 +78,9 @@ def _is_utc(tzinfo: datetime.tzinfo) -> bool:
 
 def _encode_datetime(value: datetime.datetime) -> msgpack.ExtType:
     if value.tzinfo is None:
-        return msgpack.ExtType(EXT_DATETIME, _INT64.pack(_microseconds_since_epoch(value)))
+        return _ext(EXT_DATETIME, _INT64.pack(_microseconds_since_epoch(value)))
     if _is_utc(value.tzinfo):
-        return msgpack.ExtType(EXT_DATETIME_UTC, _INT64.pack(_microseconds_since_epoch(value)))
+        return _ext(EXT_DATETIME_UTC, _INT64.pack(_microseconds_since_epoch(value)))
     raise TypeError(
         f'Cannot encode time zone-aware date-times to MessagePack unless they are in UTC; convert {value!r} with '
         '.astimezone(pytz.UTC) first',
@@ -77,12 +88,12 @@ def _encode_datetime(value: datetime.datetime) -> msgpack.ExtType:
 
 
 def _encode_date(value: datetime.date) -> msgpack.ExtType:
-    return msgpack.ExtType(EXT_DATE, _DATE.pack(value.year, value.month, value.day))
+    return _ext(EXT_DATE, _DATE.pack(value.year, value.month, value.day))
 
 
 def _encode_time(value: datetime.time) -> msgpack.ExtType:
     # The layout has no room for a time zone: like PySOA 1.x, any tzinfo is dropped.
-    return msgpack.ExtType(EXT_TIME, _TIME.pack(value.hour, value.minute, value.second, value.microsecond))
+    return _ext(EXT_TIME, _TIME.pack(value.hour, value.minute, value.second, value.microsecond))
 
 
 def _encode_decimal(value: decimal.Decimal) -> msgpack.ExtType:
@@ -92,14 +103,14 @@ def _encode_decimal(value: decimal.Decimal) -> msgpack.ExtType:
             f'Cannot encode a Decimal whose text is longer than {_MAX_DECIMAL_LENGTH} characters to MessagePack '
             f'(got {len(text)})',
         )
-    return msgpack.ExtType(EXT_DECIMAL, _LENGTH.pack(len(text)) + text)
+    return _ext(EXT_DECIMAL, _LENGTH.pack(len(text)) + text)
 
 
 def _encode_amount(value: Amount) -> msgpack.ExtType:
     code = value.currency.code.upper().encode('ascii')
     if len(code) != 3:
         raise TypeError(f'Cannot encode a currency Amount whose code is not 3 letters to MessagePack: {value!r}')
-    return msgpack.ExtType(EXT_AMOUNT, _AMOUNT.pack(code, value.value))
+    return _ext(EXT_AMOUNT, _AMOUNT.pack(code, value.value))
 
 
 # Exact types are found with one dict lookup; subclasses go through the ordered isinstance checks below, in which
@@ -136,7 +147,8 @@ def _decode_datetime(data: bytes) -> datetime.datetime:
 
 
 def _decode_datetime_utc(data: bytes) -> datetime.datetime:
-    return _decode_datetime(data).replace(tzinfo=pytz.UTC)
+    (microseconds,) = _INT64.unpack(data)
+    return _EPOCH_UTC + datetime.timedelta(microseconds=microseconds)
 
 
 def _decode_date(data: bytes) -> datetime.date:
