@@ -3,13 +3,17 @@
 import sys
 from typing import (
     Any,
+    Callable,
     Hashable,
+    Iterable,
     List,
     Mapping,
+    TypeVar,
 )
 
 
 __all__ = (
+    'chain_middleware',
     'dict_to_hashable',
     'get_python_interpreter_arguments',
 )
@@ -58,3 +62,17 @@ def _original_argv() -> List[str]:
             return [a.decode(sys.getfilesystemencoding(), 'surrogateescape') for a in f.read().split(b'\0') if a]
     except OSError:
         return [sys.executable, *sys.argv]
+
+
+_Step = TypeVar('_Step')
+
+
+def chain_middleware(wrappers: Iterable[Callable[[_Step], _Step]], innermost: _Step) -> _Step:
+    """
+    Wrap ``innermost`` in each wrapper, so that the first wrapper is the outermost: ``chain_middleware([a, b], f)``
+    is ``a(b(f))``. Used for client, server and coroutine middleware alike.
+    """
+    step = innermost
+    for wrap in reversed(list(wrappers)):
+        step = wrap(step)
+    return step

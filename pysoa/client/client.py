@@ -1,0 +1,485 @@
+"""The PySOA client: call actions on services, one at a time, in jobs, in parallel, or as futures."""
+
+from typing import (
+    Any,
+    Dict,
+    Generator,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
+
+from pysoa.client.errors import (
+    CallActionError,
+    CallJobError,
+    ImproperlyConfigured,
+    InvalidExpansionKey,
+)
+from pysoa.client.expander import (
+    ExpansionConverter,
+    Expansions,
+    ExpansionSettings,
+)
+from pysoa.client.expansion_runner import perform_expansions
+from pysoa.client.future import FutureSOAResponse
+from pysoa.client.headers import (
+    Switches,
+    make_context_header,
+    make_control_header,
+)
+from pysoa.client.service_handler import ServiceHandler
+from pysoa.client.settings import ClientSettings
+from pysoa.common.errors import Error
+from pysoa.common.transport.errors import PySOATransportError
+from pysoa.common.types import (
+    ActionRequest,
+    ActionResponse,
+    Body,
+    Context,
+    Control,
+    JobRequest,
+    JobResponse,
+)
+
+
+__all__ = (
+    'Client',
+    'FutureSOAResponse',
+    'ServiceHandler',
+)
+
+ActionRequestArgument = Union[ActionRequest, Mapping[str, Any]]
+ParallelActionResult = Union[ActionResponse, List[Error], Exception]
+ParallelJobResult = Union[JobResponse, Exception]
+
+
+def _raise_for_errors(job_response: JobResponse, raise_job_errors: bool, raise_action_errors: bool) -> None:
+    if job_response.errors and raise_job_errors:
+        raise CallJobError(job_response.errors)
+    if raise_action_errors:
+        failed = [action for action in job_response.actions if action.errors]
+        if failed:
+            raise CallActionError(failed)
+
+
+class Client:
+    """
+    Calls actions on services. Each call sends a job (one or more actions, run in order by one server) and returns
+    the responses; the ``*_future`` variants send at once and return a :class:`FutureSOAResponse` to collect the
+    response later, and the ``*_parallel`` variants send several jobs before waiting for any.
+
+    A client is cheap to keep and should not be shared between threads: responses are delivered to the thread that
+    sent the request.
+
+    :param config: ``{service_name: settings}``, each abiding by :attr:`settings_class` (by default
+                   :class:`pysoa.client.settings.ClientSettings`). Validated now; transports are created on first use.
+    :param expansion_config: The expansion configuration (:class:`pysoa.client.expander.ExpansionSettings`), to
+                             enable the ``expansions`` argument of the ``call_*`` methods.
+    :param settings_class: The settings class to validate each service's settings with.
+    :param context: A base context for every request this client sends; each call may add to and override it.
+    """
+
+    settings_class: Type[ClientSettings] = ClientSettings
+    handler_class: Type[ServiceHandler] = ServiceHandler
+    FutureResponse = FutureSOAResponse
+
+    ImproperlyConfigured = ImproperlyConfigured
+    InvalidExpansionKey = InvalidExpansionKey
+    JobError = CallJobError
+    CallJobError = CallJobError
+    CallActionError = CallActionError
+
+    def __init__(
+        self,
+        config: Optional[Mapping[str, Mapping[str, Any]]],
+        expansion_config: Optional[Mapping[str, Any]] = None,
+        settings_class: Optional[Type[ClientSettings]] = None,
+        context: Optional[Context] = None,
+    ) -> None:
+        if settings_class is not None:
+            self.settings_class = settings_class
+        self.config = config or {}
+        self.context: Context = context or {}
+        self.settings: Dict[str, ClientSettings] = {
+            service_name: self.settings_class(service_config) for service_name, service_config in self.config.items()
+        }
+        self.handlers: Dict[str, ServiceHandler] = {}
+        self.expansion_converter: Optional[ExpansionConverter] = None
+        if expansion_config:
+            expansion_settings = ExpansionSettings(expansion_config)
+            self.expansion_converter = ExpansionConverter(
+                type_routes=expansion_settings['type_routes'],
+                type_expansions=expansion_settings['type_expansions'],
+            )
+
+    def _get_handler(self, service_name: str) -> ServiceHandler:
+        if not isinstance(service_name, str):
+            raise ValueError(f'Called service name "{service_name}" must be unicode')
+        handler = self.handlers.get(service_name)
+        if handler is None:
+            if service_name not in self.settings:
+                raise self.ImproperlyConfigured(f'Unrecognized service name "{service_name}"')
+            handler = self.handlers[service_name] = self.handler_class(service_name, self.settings[service_name])
+        return handler
+
+    # Sending and receiving ------------------------------------------------------------------------------------------
+
+    def send_request(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        continue_on_error: bool = False,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+        message_expiry_in_seconds: Optional[int] = None,
+        suppress_response: bool = False,
+    ) -> int:
+        """
+        Build and send a job request, without waiting for its response (nor performing expansions).
+
+        :param service_name: The service to call.
+        :param actions: :class:`pysoa.common.types.ActionRequest` objects or ``{'action': ..., 'body': ...}`` dicts.
+        :param switches: Switches to add to the context's.
+        :param correlation_id: The correlation id; by default the client context's, else a new one.
+        :param continue_on_error: Run the later actions even if one fails.
+        :param context: Values to add to the context header (a ``switches`` entry adds switches).
+        :param control_extra: Values to add to the control header.
+        :param message_expiry_in_seconds: How soon the request expires if no server takes it.
+        :param suppress_response: Ask the server not to reply.
+
+        :return: The request id, to match with :meth:`get_all_responses`.
+        """
+        job_request = JobRequest(
+            actions=[a if isinstance(a, ActionRequest) else ActionRequest(**a) for a in actions],
+            context=make_context_header(self.context, switches, correlation_id, context),
+            control=make_control_header(continue_on_error, control_extra, message_expiry_in_seconds, suppress_response),
+        )
+        return self._get_handler(service_name).send_request(job_request, message_expiry_in_seconds)
+
+    def get_all_responses(
+        self,
+        service_name: str,
+        receive_timeout_in_seconds: Optional[int] = None,
+    ) -> Generator[Tuple[int, JobResponse], None, None]:
+        """
+        Yield ``(request_id, job_response)`` for every response outstanding from the service, blocking for each.
+
+        :raises pysoa.common.transport.errors.MessageReceiveTimeout: If a response does not arrive in time.
+        """
+        yield from self._get_handler(service_name).get_all_responses(receive_timeout_in_seconds)
+
+    # Blocking calls -------------------------------------------------------------------------------------------------
+
+    def call_action(
+        self,
+        service_name: str,
+        action: str,
+        body: Optional[Body] = None,
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> ActionResponse:
+        """
+        Call one action and return its response.
+
+        :param timeout: Seconds after which the request expires and the client stops waiting; by default the
+                        transport's.
+        :param expansions: ``{type: ['expansion', ...]}`` to perform on the response, if the client has an
+                           expansion configuration.
+
+        :raises pysoa.client.errors.CallActionError: If the action failed (unless ``raise_action_errors=False``).
+        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``, in which
+                                                  case the job's list of errors is returned instead).
+        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
+        """
+        return self.call_action_future(
+            service_name, action, body, expansions, raise_job_errors, raise_action_errors, timeout, switches,
+            correlation_id, context, control_extra,
+        ).result()
+
+    def call_actions(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        continue_on_error: bool = False,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> JobResponse:
+        """
+        Call several actions in one job, run in order by one server, and return the job response.
+
+        :raises pysoa.client.errors.CallActionError: If any action failed (unless ``raise_action_errors=False``).
+        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
+        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
+        """
+        return self.call_actions_future(
+            service_name, actions, expansions, raise_job_errors, raise_action_errors, timeout, switches,
+            correlation_id, continue_on_error, context, control_extra,
+        ).result()
+
+    def call_actions_parallel(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        catch_transport_errors: bool = False,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> Generator[ParallelActionResult, None, None]:
+        """
+        Call several actions of one service in parallel, each in its own job, and return their responses in order.
+
+        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                       prevented, instead of raising them.
+
+        :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
+                 errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
+        """
+        return self.call_actions_parallel_future(
+            service_name, actions, expansions, raise_job_errors, raise_action_errors, catch_transport_errors,
+            timeout, switches, correlation_id, context, control_extra,
+        ).result()
+
+    def call_jobs_parallel(
+        self,
+        jobs: Iterable[Mapping[str, Any]],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        catch_transport_errors: bool = False,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        continue_on_error: bool = False,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> List[ParallelJobResult]:
+        """
+        Send several jobs, to one or more services, before waiting for any; return their responses in order.
+
+        :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
+        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                       prevented, instead of raising them.
+        """
+        return self.call_jobs_parallel_future(
+            jobs, expansions, raise_job_errors, raise_action_errors, catch_transport_errors, timeout, switches,
+            correlation_id, continue_on_error, context, control_extra,
+        ).result()
+
+    # Futures --------------------------------------------------------------------------------------------------------
+
+    def call_action_future(
+        self,
+        service_name: str,
+        action: str,
+        body: Optional[Body] = None,
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> FutureSOAResponse[ActionResponse]:
+        """Like :meth:`call_action`, but send now and return a future for the response."""
+        job_future = self.call_actions_future(
+            service_name, [ActionRequest(action=action, body=body or {})], expansions, raise_job_errors,
+            raise_action_errors, timeout, switches, correlation_id, False, context, control_extra,
+        )
+
+        def get_response(receive_timeout: Optional[int]) -> Any:
+            job_response = job_future.result(receive_timeout)
+            if job_response.errors:
+                return job_response.errors
+            return job_response.actions[0]
+
+        return self.FutureResponse(get_response)
+
+    def call_actions_future(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        continue_on_error: bool = False,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> FutureSOAResponse[JobResponse]:
+        """Like :meth:`call_actions`, but send now and return a future for the job response."""
+        request_id = self.send_request(
+            service_name, actions, switches=switches, correlation_id=correlation_id,
+            continue_on_error=continue_on_error, context=context, control_extra=control_extra,
+            message_expiry_in_seconds=timeout,
+        )
+        handler = self._get_handler(service_name)
+        request_options = _request_options(switches, correlation_id, context, control_extra, timeout)
+
+        def get_response(receive_timeout: Optional[int]) -> JobResponse:
+            job_response = None
+            for _, response in handler.receive_responses([request_id], receive_timeout or timeout):
+                job_response = response
+            if job_response is None:
+                raise PySOATransportError(
+                    f'The transport has no response for request {request_id} to service {service_name}',
+                )
+            _raise_for_errors(job_response, raise_job_errors, raise_action_errors)
+            if expansions:
+                perform_expansions(self, job_response.actions, expansions, request_options)
+            return job_response
+
+        return self.FutureResponse(get_response)
+
+    def call_actions_parallel_future(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        catch_transport_errors: bool = False,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> FutureSOAResponse[Generator[ParallelActionResult, None, None]]:
+        """Like :meth:`call_actions_parallel`, but send now and return a future for the generator of results."""
+        jobs_future = self.call_jobs_parallel_future(
+            [{'service_name': service_name, 'actions': [action]} for action in actions],
+            expansions, raise_job_errors, raise_action_errors, catch_transport_errors, timeout, switches,
+            correlation_id, False, context, control_extra,
+        )
+
+        def get_response(receive_timeout: Optional[int]) -> Generator[ParallelActionResult, None, None]:
+            results = jobs_future.result(receive_timeout)
+            return (
+                result if isinstance(result, Exception) else result.errors or result.actions[0]
+                for result in results
+            )
+
+        return self.FutureResponse(get_response)
+
+    def call_jobs_parallel_future(
+        self,
+        jobs: Iterable[Mapping[str, Any]],
+        expansions: Optional[Expansions] = None,
+        raise_job_errors: bool = True,
+        raise_action_errors: bool = True,
+        catch_transport_errors: bool = False,
+        timeout: Optional[int] = None,
+        switches: Switches = None,
+        correlation_id: Optional[str] = None,
+        continue_on_error: bool = False,
+        context: Optional[Context] = None,
+        control_extra: Optional[Control] = None,
+    ) -> FutureSOAResponse[List[ParallelJobResult]]:
+        """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
+        slots: List[Tuple[str, Optional[int], Optional[Exception]]] = []
+        for job in jobs:
+            service_name = job['service_name']
+            try:
+                request_id = self.send_request(
+                    service_name, job['actions'], switches=switches, correlation_id=correlation_id,
+                    continue_on_error=continue_on_error, context=context, control_extra=control_extra,
+                    message_expiry_in_seconds=timeout,
+                )
+            except PySOATransportError as e:
+                if not catch_transport_errors:
+                    raise
+                slots.append((service_name, None, e))
+            else:
+                slots.append((service_name, request_id, None))
+
+        request_options = _request_options(switches, correlation_id, context, control_extra, timeout)
+        # Kept between attempts, so that a retry after a receive timeout keeps what already arrived.
+        received: Dict[Tuple[str, int], ParallelJobResult] = {}
+
+        def get_response(receive_timeout: Optional[int]) -> List[ParallelJobResult]:
+            self._receive_parallel(slots, received, receive_timeout or timeout, catch_transport_errors)
+            results: List[ParallelJobResult] = []
+            actions_to_expand: List[ActionResponse] = []
+            for service_name, request_id, send_error in slots:
+                if send_error is not None:
+                    results.append(send_error)
+                    continue
+                assert request_id is not None
+                result = received.get((service_name, request_id))
+                if result is None:
+                    raise PySOATransportError(
+                        f'There was no response for service {service_name}, request {request_id}',
+                    )
+                if isinstance(result, JobResponse):
+                    _raise_for_errors(result, raise_job_errors, raise_action_errors)
+                    actions_to_expand.extend(result.actions)
+                results.append(result)
+            if expansions:
+                perform_expansions(self, actions_to_expand, expansions, request_options)
+            return results
+
+        return self.FutureResponse(get_response)
+
+    def _receive_parallel(
+        self,
+        slots: List[Tuple[str, Optional[int], Optional[Exception]]],
+        received: Dict[Tuple[str, int], ParallelJobResult],
+        receive_timeout: Optional[int],
+        catch_transport_errors: bool,
+    ) -> None:
+        waiting: Dict[str, List[int]] = {}
+        for service_name, request_id, _ in slots:
+            if request_id is not None and (service_name, request_id) not in received:
+                waiting.setdefault(service_name, []).append(request_id)
+        for service_name, request_ids in waiting.items():
+            try:
+                for request_id, response in self._get_handler(service_name).receive_responses(
+                    request_ids, receive_timeout,
+                ):
+                    received[(service_name, request_id)] = response
+            except PySOATransportError as e:
+                if not catch_transport_errors:
+                    raise
+                for request_id in request_ids:
+                    received.setdefault((service_name, request_id), e)
+
+
+def _request_options(
+    switches: Switches,
+    correlation_id: Optional[str],
+    context: Optional[Context],
+    control_extra: Optional[Control],
+    timeout: Optional[int],
+) -> Dict[str, Any]:
+    return {
+        'switches': switches,
+        'correlation_id': correlation_id,
+        'context': context,
+        'control_extra': control_extra,
+        'timeout': timeout,
+    }

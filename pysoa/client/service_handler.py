@@ -1,0 +1,189 @@
+"""One service as seen from a client: its transport, its middleware, and the responses waiting to be claimed."""
+
+import logging
+import random
+import threading
+from typing import (
+    Any,
+    Collection,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Set,
+    Tuple,
+)
+
+import attr
+from pymetrics.instruments import TimerResolution
+from pymetrics.recorders.base import MetricsRecorder
+
+from pysoa.client.middleware import (
+    ClientMiddleware,
+    ClientRequestMiddlewareTask,
+    ClientResponseMiddlewareTask,
+)
+from pysoa.client.settings import ClientSettings
+from pysoa.common.transport.base import ClientTransport
+from pysoa.common.transport.errors import InvalidMessageError
+from pysoa.common.types import (
+    JobRequest,
+    JobResponse,
+    UnicodeKeysDict,
+)
+from pysoa.utils import chain_middleware
+from pysoa.version import __version_info__
+
+
+__all__ = ('ServiceHandler',)
+
+_logger = logging.getLogger('pysoa.client.client')
+_MICROSECONDS = TimerResolution.MICROSECONDS
+
+
+class _ThreadState(threading.local):
+    """What one thread has sent and not yet claimed; transports reply to the thread that sent the request."""
+
+    def __init__(self) -> None:
+        self.pending: Set[int] = set()
+        self.unclaimed: Dict[int, JobResponse] = {}
+
+
+class ServiceHandler:
+    """
+    Sends requests to one service and receives its responses, through the configured client middleware and
+    transport. Created by :class:`pysoa.client.client.Client` on the first call to the service.
+
+    Responses that arrive while a caller waits for a different one are kept until claimed, so several futures and
+    parallel calls to the same service can be outstanding at once without losing responses.
+
+    :param service_name: The service's name.
+    :param settings: The service's client settings.
+    """
+
+    _client_version: List[int] = list(__version_info__)
+
+    def __init__(self, service_name: str, settings: ClientSettings) -> None:
+        self.service_name = service_name
+        self.metrics: MetricsRecorder = settings['metrics']['object'](**settings['metrics'].get('kwargs', {}))
+
+        with self.metrics.timer('client.transport.initialize', resolution=_MICROSECONDS):
+            self.transport: ClientTransport = settings['transport']['object'](
+                service_name, self.metrics, **settings['transport'].get('kwargs', {}),
+            )
+        with self.metrics.timer('client.middleware.initialize', resolution=_MICROSECONDS):
+            self.middleware: List[ClientMiddleware] = [
+                m['object'](**m.get('kwargs', {})) for m in settings['middleware']
+            ]
+
+        base_send: ClientRequestMiddlewareTask = self._base_send_request
+        base_receive: ClientResponseMiddlewareTask = self._base_get_response
+        self._send_request_stack = chain_middleware([m.request for m in self.middleware], base_send)
+        self._get_response_stack = chain_middleware([m.response for m in self.middleware], base_receive)
+        self.request_counter = random.randint(1, 1000000)
+        self._counter_lock = threading.Lock()
+        self._state = _ThreadState()
+
+    def _base_send_request(
+        self,
+        request_id: int,
+        meta: Dict[str, Any],
+        job_request: JobRequest,
+        message_expiry_in_seconds: Optional[int] = None,
+    ) -> None:
+        with self.metrics.timer('client.send.excluding_middleware', resolution=_MICROSECONDS):
+            body = attr.asdict(job_request, dict_factory=UnicodeKeysDict) if isinstance(job_request, JobRequest) \
+                else job_request
+            self.transport.send_request_message(request_id, meta, body, message_expiry_in_seconds)
+
+    def _base_get_response(self, receive_timeout_in_seconds: Optional[int] = None) -> Tuple[
+        Optional[int], Optional[JobResponse],
+    ]:
+        with self.metrics.timer('client.receive.excluding_middleware', resolution=_MICROSECONDS):
+            request_id, _meta, body = self.transport.receive_response_message(receive_timeout_in_seconds)
+        if body is None:
+            return None, None
+        try:
+            return request_id, JobResponse(**body)
+        except TypeError as e:
+            raise InvalidMessageError(
+                f'Service {self.service_name} sent an invalid job response to request {request_id}: {e}',
+            ) from e
+
+    def send_request(self, job_request: JobRequest, message_expiry_in_seconds: Optional[int] = None) -> int:
+        """
+        Send a job request through the middleware and transport.
+
+        :return: The request's id, unique among this handler's requests.
+        """
+        with self._counter_lock:
+            request_id = self.request_counter
+            self.request_counter += 1
+        meta: Dict[str, Any] = {'client_version': list(self._client_version)}
+        try:
+            with self.metrics.timer('client.send.including_middleware', resolution=_MICROSECONDS):
+                self._send_request_stack(request_id, meta, job_request, message_expiry_in_seconds)
+            self._state.pending.add(request_id)
+            return request_id
+        finally:
+            self.metrics.publish_all()
+
+    def _receive_one(self, receive_timeout_in_seconds: Optional[int]) -> Tuple[Optional[int], Optional[JobResponse]]:
+        with self.metrics.timer('client.receive.including_middleware', resolution=_MICROSECONDS):
+            return self._get_response_stack(receive_timeout_in_seconds)
+
+    def get_all_responses(
+        self,
+        receive_timeout_in_seconds: Optional[int] = None,
+    ) -> Iterator[Tuple[int, JobResponse]]:
+        """Yield ``(request_id, job_response)`` for every response this thread has outstanding, as they arrive."""
+        state = self._state
+        try:
+            while state.unclaimed:
+                unclaimed_id = next(iter(state.unclaimed))
+                state.pending.discard(unclaimed_id)
+                yield unclaimed_id, state.unclaimed.pop(unclaimed_id)
+            while True:
+                request_id, response = self._receive_one(receive_timeout_in_seconds)
+                if request_id is None or response is None:
+                    return
+                state.pending.discard(request_id)
+                yield request_id, response
+        finally:
+            self.metrics.publish_all()
+
+    def receive_responses(
+        self,
+        request_ids: Collection[int],
+        receive_timeout_in_seconds: Optional[int] = None,
+    ) -> Iterator[Tuple[int, JobResponse]]:
+        """
+        Yield ``(request_id, job_response)`` for each of ``request_ids`` as it arrives, until all have arrived or the
+        transport has nothing outstanding. Responses to this thread's other pending requests are kept for their
+        callers; responses to requests nobody waits for any more are logged and dropped.
+        """
+        state = self._state
+        wanted = set(request_ids)
+        for unclaimed_id in list(wanted):
+            if unclaimed_id in state.unclaimed:
+                wanted.discard(unclaimed_id)
+                state.pending.discard(unclaimed_id)
+                yield unclaimed_id, state.unclaimed.pop(unclaimed_id)
+        try:
+            while wanted:
+                request_id, response = self._receive_one(receive_timeout_in_seconds)
+                if request_id is None or response is None:
+                    return
+                if request_id in wanted:
+                    wanted.discard(request_id)
+                    state.pending.discard(request_id)
+                    yield request_id, response
+                elif request_id in state.pending:
+                    state.unclaimed[request_id] = response
+                else:
+                    _logger.warning(
+                        'Dropping response from service %s to request %s, which nobody is waiting for',
+                        self.service_name, request_id,
+                    )
+        finally:
+            self.metrics.publish_all()

@@ -1,0 +1,171 @@
+"""
+The local transport: the client runs the service's server in its own thread, with no serialization and no network.
+Used for tests, demos, and services that are libraries of each other in one process.
+"""
+
+import collections
+import importlib
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Deque,
+    Dict,
+    Mapping,
+    Optional,
+    Type,
+    Union,
+)
+
+from conformity import fields
+from pymetrics.recorders.base import MetricsRecorder
+from pymetrics.recorders.noop import noop_metrics
+
+from pysoa.common.transport.base import (
+    ClientTransport,
+    ReceivedMessage,
+    ServerTransport,
+)
+
+
+if TYPE_CHECKING:
+    from pysoa.server.server import Server
+
+
+__all__ = (
+    'LocalClientTransport',
+    'LocalClientTransportSchema',
+    'LocalServerTransport',
+    'LocalServerTransportSchema',
+)
+
+LocalClientTransportSchema = fields.Dictionary(
+    {
+        'server_class': fields.Any(
+            fields.TypePath(base_classes=object),
+            fields.TypeReference(base_classes=object),
+            description='The server class to run, or its import path (`module.name:ClassName`)',
+        ),
+        'server_settings': fields.Any(
+            fields.PythonPath(value_schema=fields.SchemalessDictionary(key_type=fields.UnicodeString())),
+            fields.SchemalessDictionary(key_type=fields.UnicodeString()),
+            description='The settings of the server, or the import path (`module.name:VARIABLE`) of a dict holding '
+                        'them; its `transport` setting is ignored',
+        ),
+    },
+    description='The settings for the local client transport',
+)
+
+LocalServerTransportSchema = fields.Dictionary(
+    {},
+    description='The local server transport takes no settings',
+)
+
+
+def _import(path: str) -> Any:
+    module_name, _, attribute = path.partition(':')
+    if not attribute:
+        module_name, _, attribute = path.rpartition('.')
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema)
+class LocalClientTransport(ClientTransport, ServerTransport):
+    """
+    A client transport that builds the service's server itself and runs each request synchronously in the calling
+    thread. Messages are passed by reference: nothing is serialized, so values of any type reach the server as they
+    are, and there is no size limit or expiry.
+
+    The server's ``setup()`` runs when the transport is created; its ``run()`` loop never does (so no signal
+    handling, harakiri or heartbeat), but ``request.run_coroutine`` works.
+
+    :param service_name: The name of the service; it must equal the server class's ``service_name``.
+    :param metrics: The metrics recorder.
+    :param server_class: The server class, or its import path ``'module.name:ClassName'``.
+    :param server_settings: The server's settings dict, or the import path ``'module.name:VARIABLE'`` of one.
+    """
+
+    def __init__(
+        self,
+        service_name: str,
+        metrics: MetricsRecorder = noop_metrics,
+        server_class: Union[str, Type['Server'], None] = None,
+        server_settings: Union[str, Mapping[str, Any], None] = None,
+    ) -> None:
+        from pysoa.server.server import Server
+
+        super().__init__(service_name, metrics)
+
+        if isinstance(server_class, str):
+            try:
+                server_class = _import(server_class)
+            except (ImportError, AttributeError, ValueError) as e:
+                raise type(e)(f'Could not resolve server class path {server_class}: {e}') from e
+        if not isinstance(server_class, type) or not issubclass(server_class, Server):
+            raise TypeError('server_class must be or extend Server')
+        if server_class.service_name != service_name:
+            raise ValueError(
+                f'Server {server_class!r} service name "{server_class.service_name}" does not match "{service_name}"',
+            )
+
+        if isinstance(server_settings, str):
+            server_settings = _import(server_settings)
+        if not isinstance(server_settings, Mapping):
+            raise TypeError(f'server_settings must be a dict or the import path of one, not {server_settings!r}')
+        # A copy, so the caller's settings keep their own transport.
+        settings_data = dict(server_settings)
+        settings_data['transport'] = {'path': 'pysoa.common.transport.local:LocalServerTransport'}
+
+        self.server_class: Type[Server] = server_class
+        self.server_settings = server_class.settings_class(settings_data)
+        self.server: Server = server_class(self.server_settings)
+        self.server.transport = self
+        self.server.setup()
+
+        self._current_request: Optional[ReceivedMessage] = None
+        self._responses: Deque[ReceivedMessage] = collections.deque()
+
+    def send_request_message(
+        self,
+        request_id: int,
+        meta: Dict[str, Any],
+        body: Dict[str, Any],
+        message_expiry_in_seconds: Optional[int] = None,
+    ) -> None:
+        """Run the request through the server now; its response waits for :meth:`receive_response_message`."""
+        self._current_request = ReceivedMessage(request_id, meta, body)
+        try:
+            self.server.handle_next_request()
+        finally:
+            self._current_request = None
+
+    def receive_request_message(self) -> ReceivedMessage:
+        """Hand the server the request being sent; it may take it only once."""
+        request = self._current_request
+        if request is None:
+            raise RuntimeError('Local server tried to receive message more than once')
+        self._current_request = None
+        return request
+
+    def send_response_message(self, request_id: int, meta: Dict[str, Any], body: Dict[str, Any]) -> None:
+        """Queue the server's response for the client."""
+        self._responses.append(ReceivedMessage(request_id, meta, body))
+
+    def receive_response_message(self, receive_timeout_in_seconds: Optional[int] = None) -> ReceivedMessage:
+        """Return the oldest queued response, or ``ReceivedMessage(None, None, None)`` at once if there is none."""
+        if self._responses:
+            return self._responses.popleft()
+        return ReceivedMessage(None, None, None)
+
+
+@fields.ClassConfigurationSchema.provider(LocalServerTransportSchema)
+class LocalServerTransport(ServerTransport):
+    """
+    A placeholder that marks a server as run by :class:`LocalClientTransport`, which replaces it; it cannot be used
+    to run a server on its own.
+    """
+
+    def receive_request_message(self) -> ReceivedMessage:
+        raise TypeError('The LocalServerTransport cannot be used directly; it is a stub.')
+
+    def send_response_message(self, request_id: int, meta: Dict[str, Any], body: Dict[str, Any]) -> None:
+        raise TypeError('The LocalServerTransport cannot be used directly; it is a stub.')

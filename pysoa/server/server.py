@@ -1,0 +1,494 @@
+"""
+The base class of every PySOA service: subclass :class:`Server`, set ``service_name`` and ``action_class_map``, and run
+it with ``pysoa.server.standalone``.
+"""
+
+import logging
+import threading
+import traceback
+from typing import (
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Type,
+    TypeVar,
+)
+
+from conformity.error import Error as ConformityError
+from pymetrics.instruments import (
+    Timer,
+    TimerResolution,
+)
+from pymetrics.recorders.base import MetricsRecorder
+
+from pysoa.client.client import Client
+from pysoa.common.constants import (
+    ERROR_CODE_ACTION_TIMEOUT,
+    ERROR_CODE_JOB_TIMEOUT,
+    ERROR_CODE_RESPONSE_NOT_SERIALIZABLE,
+    ERROR_CODE_RESPONSE_TOO_LARGE,
+    ERROR_CODE_SERVER_ERROR,
+    ERROR_CODE_UNKNOWN,
+)
+from pysoa.common.errors import Error
+from pysoa.common.logging import (
+    PySOALogContextFilter,
+    RecursivelyCensoredDictWrapper,
+)
+from pysoa.common.serializer.errors import InvalidField
+from pysoa.common.transport.base import ServerTransport
+from pysoa.common.transport.errors import (
+    InvalidMessageError,
+    MessageReceiveTimeout,
+    MessageTooLarge,
+)
+from pysoa.common.types import (
+    ActionResponse,
+    Context,
+    JobResponse,
+)
+from pysoa.server.action.introspection import IntrospectionAction
+from pysoa.server.action.status import make_default_status_action_class
+from pysoa.server.errors import (
+    ActionError,
+    JobError,
+)
+from pysoa.server.internal.event_loop import AsyncEventLoopThread
+from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
+from pysoa.server.internal.request_logging import (
+    RequestLogger,
+    make_censoring_wrapper_class,
+)
+from pysoa.server.internal.response_conversion import (
+    client_version_from_meta,
+    job_response_to_dict,
+)
+from pysoa.server.middleware import (
+    ServerMiddleware,
+    ServerMiddlewareActionTask,
+    ServerMiddlewareJobTask,
+)
+from pysoa.server.schemas import JobRequestSchema
+from pysoa.server.settings import ServerSettings
+from pysoa.server.types import (
+    ActionType,
+    EnrichedActionRequest,
+    EnrichedJobRequest,
+    IntrospectionActionType,
+)
+from pysoa.utils import chain_middleware
+
+
+__all__ = (
+    'HarakiriInterrupt',
+    'Server',
+    'ServerMiddlewareActionTask',
+    'ServerMiddlewareJobTask',
+)
+
+_R = TypeVar('_R', JobResponse, ActionResponse)
+
+
+class HarakiriInterrupt(BaseException):
+    """
+    Raised in the main thread when a job outlives the harakiri timeout. Deliberately not an ``Exception``, so that
+    ``except Exception`` in actions does not swallow it.
+    """
+
+
+class Server:
+    """
+    The base class of PySOA services.
+
+    Subclasses set :attr:`service_name` and :attr:`action_class_map` (action name → action class, or any factory
+    ``factory(settings) -> callable(request) -> ActionResponse``). Every server also answers the ``status`` and
+    ``introspect`` actions unless the map defines them. The server receives job requests from its transport,
+    validates them, runs their actions through the configured middleware, and sends the responses back.
+
+    :param settings: The server's settings (an instance of :attr:`settings_class`).
+    :param forked_process_id: The 1-based index of this worker when the service runs several forked processes.
+    """
+
+    settings_class: ClassVar[Type[ServerSettings]] = ServerSettings
+    request_class: ClassVar[Type[EnrichedActionRequest]] = EnrichedActionRequest
+    client_class: ClassVar[Type[Client]] = Client
+    use_django: ClassVar[bool] = False
+    service_name: ClassVar[Optional[str]] = None
+    action_class_map: ClassVar[Mapping[str, ActionType]] = {}
+    introspection_action: ClassVar[Optional[IntrospectionActionType]] = None
+
+    _default_status_action_classes: ClassVar[Dict[type, ActionType]] = {}
+    _skip_django_database_cleanup: bool = False
+
+    def __init__(self, settings: ServerSettings, forked_process_id: Optional[int] = None) -> None:
+        if not self.service_name:
+            raise AttributeError('Server subclass must set service_name')
+        self.settings = settings
+        self.forked_process_id = forked_process_id
+
+        apply_fork_id_to_metrics_settings(settings['metrics'], str(forked_process_id or 'main'))
+        self.metrics: MetricsRecorder = settings['metrics']['object'](**settings['metrics'].get('kwargs', {}))
+
+        transport_class = settings['transport']['object']
+        self.transport: ServerTransport = transport_class(
+            self.service_name,
+            self.metrics,
+            forked_process_id or 1,
+            **settings['transport'].get('kwargs', {}),
+        )
+
+        self._async_event_loop_thread = AsyncEventLoopThread([
+            m['object'](**m.get('kwargs', {})) for m in settings['coroutine_middleware']
+        ])
+
+        self.shutting_down = False
+        self._shutdown_lock = threading.Lock()
+        self._last_signal = 0
+        self._last_signal_received = 0.0
+        self._idle_timer: Optional[Timer] = None
+
+        self.middleware: List[ServerMiddleware] = [
+            m['object'](**m.get('kwargs', {})) for m in settings['middleware']
+        ]
+        self.job_middleware_stack: ServerMiddlewareJobTask = self.make_middleware_stack(
+            [m.job for m in self.middleware], self.execute_job,
+        )
+
+        self.logger = logging.getLogger('pysoa.server')
+        self.job_logger = logging.getLogger('pysoa.server.job')
+        self.request_log_success_level: int = logging.getLevelName(settings['request_log_success_level'])
+        self.request_log_error_level: int = logging.getLevelName(settings['request_log_error_level'])
+        self.logging_dict_wrapper_class: Type[RecursivelyCensoredDictWrapper] = make_censoring_wrapper_class(
+            settings['extra_fields_to_redact'],
+        )
+        self._request_logger = RequestLogger(
+            self.job_logger, self.request_log_success_level, self.request_log_error_level,
+            self.logging_dict_wrapper_class,
+        )
+
+    @staticmethod
+    def make_middleware_stack(middleware: List[Callable[[Any], Any]], base: Any) -> Any:
+        """Wrap ``base`` in each middleware callable, the first one outermost."""
+        return chain_middleware(middleware, base)
+
+    def make_client(self, context: Context, extra_context: Optional[Context] = None, **kwargs: Any) -> Client:
+        """
+        Return a client, configured from the ``client_routing`` setting, whose requests carry ``context`` (typically
+        the current request's context, so correlation id and switches chain into nested calls) plus
+        ``extra_context``, with ``calling_service`` set to this service's name.
+        """
+        context = dict(context)
+        if extra_context:
+            context.update(extra_context)
+        context['calling_service'] = self.service_name
+        return self.client_class(self.settings['client_routing'], context=context, **kwargs)
+
+    # Request processing -------------------------------------------------------------------------------------------
+
+    def handle_next_request(self) -> None:
+        """
+        Receive one job request from the transport, process it, and send the response. An idle poll (no request
+        within the transport's receive timeout) runs :meth:`perform_idle_actions` instead. A request the transport
+        cannot read is logged and dropped.
+        """
+        if self._idle_timer is None:
+            self._idle_timer = self.metrics.timer('server.idle_time', resolution=TimerResolution.MICROSECONDS)
+            self._idle_timer.start()
+
+        try:
+            request_id, meta, job_request = self.transport.receive_request_message()
+            if request_id is None or meta is None or job_request is None:
+                self.logger.warning('Transport returned an incomplete request message; treating it as an idle poll')
+                raise MessageReceiveTimeout('Incomplete request message')
+        except MessageReceiveTimeout:
+            self._idle_timer.stop()
+            self._idle_timer = None
+            self.perform_idle_actions()
+            self._set_busy_metrics(False)
+            return
+        except InvalidMessageError:
+            self.logger.exception('Dropping a request the transport could not read')
+            return
+
+        self._idle_timer.stop()
+        self._idle_timer = None
+        self._set_busy_metrics(True)
+        self.metrics.publish_all()
+
+        PySOALogContextFilter.set_logging_request_context(**_logging_context(request_id, job_request))
+        try:
+            self._request_logger.log_request(job_request)
+            client_version = client_version_from_meta(meta)
+
+            self.perform_pre_request_actions()
+            job_response = self.process_job(job_request)
+            try:
+                response_dict = job_response_to_dict(job_response, client_version)
+            except Exception as e:
+                self.metrics.counter('server.error.response_conversion_failure').increment()
+                job_response = self.handle_unhandled_exception(
+                    e, JobResponse, variables={'job_response': job_response},
+                )
+                response_dict = job_response_to_dict(job_response, client_version)
+
+            control = job_request.get('control') if isinstance(job_request, dict) else None
+            if not (isinstance(control, dict) and control.get('suppress_response')):
+                job_response, response_dict = self._send_response(
+                    request_id, meta, job_request, job_response, response_dict, client_version,
+                )
+
+            self._request_logger.log_response(job_request, job_response, response_dict)
+        finally:
+            PySOALogContextFilter.clear_logging_request_context()
+            self.perform_post_request_actions()
+            self._set_busy_metrics(False)
+
+    def _send_response(
+        self,
+        request_id: int,
+        meta: Dict[str, Any],
+        job_request: Any,
+        job_response: JobResponse,
+        response_dict: Dict[str, Any],
+        client_version: Any,
+    ) -> Any:
+        try:
+            self.transport.send_response_message(request_id, meta, response_dict)
+            return job_response, response_dict
+        except MessageTooLarge as e:
+            self.metrics.counter('server.error.response_too_large').increment()
+            job_response = self.handle_job_error_code(
+                ERROR_CODE_RESPONSE_TOO_LARGE,
+                'Could not send the response because it was too large',
+                self._request_logger.loggable(job_request),
+                self._request_logger.loggable(response_dict),
+                extra={'serialized_length_in_bytes': e.message_size_in_bytes},
+            )
+        except InvalidField:
+            self.metrics.counter('server.error.response_not_serializable').increment()
+            job_response = self.handle_job_error_code(
+                ERROR_CODE_RESPONSE_NOT_SERIALIZABLE,
+                'Could not send the response because it failed to serialize',
+                self._request_logger.loggable(job_request),
+                self._request_logger.loggable(response_dict),
+            )
+        except InvalidMessageError:
+            self.logger.exception('Could not send the response to request %s; dropping it', request_id)
+            return job_response, response_dict
+
+        response_dict = job_response_to_dict(job_response, client_version)
+        self.transport.send_response_message(request_id, meta, response_dict)
+        return job_response, response_dict
+
+    def _set_busy_metrics(self, busy: bool) -> None:
+        self.metrics.gauge('server.worker.running').set(1)
+        self.metrics.gauge('server.worker.busy').set(1 if busy else 0)
+
+    def process_job(self, job_request: Dict[str, Any]) -> JobResponse:
+        """
+        Validate a job request dict, run it through the job middleware and :meth:`execute_job`, and return the
+        response. Never raises: validation failures and exceptions become job errors.
+        """
+        try:
+            validation_errors = JobRequestSchema.errors(job_request)
+            if validation_errors:
+                return JobResponse(errors=[_validation_error(e) for e in validation_errors])
+
+            enriched_request = EnrichedJobRequest(
+                client=self.make_client(job_request['context']),
+                run_coroutine=self._async_event_loop_thread.run_coroutine,
+                **job_request,
+            )
+            job_response = self.job_middleware_stack(enriched_request)
+            if 'correlation_id' in enriched_request.context:
+                job_response.context['correlation_id'] = enriched_request.context['correlation_id']
+            return job_response
+        except HarakiriInterrupt:
+            self.metrics.counter('server.error.harakiri', harakiri_level='job').increment()
+            return JobResponse(errors=[Error(
+                code=ERROR_CODE_JOB_TIMEOUT,
+                message='The service job ran for too long and had to be interrupted (probably a middleware issue).',
+                is_caller_error=False,
+            )])
+        except JobError as e:
+            self.metrics.counter('server.error.job_error').increment()
+            return JobResponse(errors=e.errors)
+        except Exception as e:
+            self.metrics.counter('server.error.unhandled_error').increment()
+            return self.handle_unhandled_exception(e, JobResponse)
+
+    def execute_job(self, job_request: EnrichedJobRequest) -> JobResponse:
+        """
+        Run the job's actions in order, each through the action middleware, and collect their responses. Stops after
+        the first action with errors unless the control header says ``continue_on_error``.
+
+        :raises JobError: If an action or action middleware raises it.
+        """
+        action_responses: List[ActionResponse] = []
+        switches = job_request.context.get('switches') or ()
+        continue_on_error = job_request.control.get('continue_on_error', False)
+
+        for action_request in job_request.actions:
+            request = self.request_class(
+                action=action_request.action,
+                body=action_request.body,
+                switches=switches,
+                context=job_request.context,
+                control=job_request.control,
+                client=job_request.client,
+                run_coroutine=job_request.run_coroutine,
+            )
+            request._server = self
+            action_response, interrupted = self._run_action(request)
+            action_responses.append(action_response)
+            if interrupted or (action_response.errors and not continue_on_error):
+                break
+
+        return JobResponse(actions=action_responses)
+
+    def _run_action(self, request: EnrichedActionRequest) -> Any:
+        action_name = request.action
+        action_factory = self.get_action_factory(action_name)
+        if action_factory is None:
+            return ActionResponse(action=action_name, errors=[Error(
+                code=ERROR_CODE_UNKNOWN,
+                message=f'The action "{action_name}" was not found on this server.',
+                field='action',
+                is_caller_error=True,
+            )]), False
+
+        PySOALogContextFilter.set_logging_action_name(action_name)
+        try:
+            action = self.make_middleware_stack([m.action for m in self.middleware], action_factory(self.settings))
+            return action(request), False
+        except HarakiriInterrupt:
+            self.metrics.counter('server.error.harakiri', harakiri_level='action').increment()
+            return ActionResponse(action=action_name, errors=[Error(
+                code=ERROR_CODE_ACTION_TIMEOUT,
+                message=f'The action "{action_name}" ran for too long and had to be interrupted.',
+                is_caller_error=False,
+            )]), True
+        except ActionError as e:
+            return ActionResponse(action=action_name, errors=e.errors), False
+        except JobError:
+            raise
+        except Exception as e:
+            self.metrics.counter('server.error.unhandled_error').increment()
+            return self.handle_unhandled_exception(e, ActionResponse, action=action_name), False
+        finally:
+            PySOALogContextFilter.clear_logging_action_name()
+
+    def get_action_factory(self, action_name: str) -> Optional[ActionType]:
+        """
+        Return what builds the named action: ``factory(settings)`` returns the callable that runs it. Looks in
+        :attr:`action_class_map`, then at the built-in ``introspect`` and ``status`` actions; ``None`` if unknown.
+        """
+        if action_name in self.action_class_map:
+            return self.action_class_map[action_name]
+        if action_name == 'introspect':
+            introspection_action = type(self).introspection_action or IntrospectionAction
+            return lambda _settings: introspection_action(self)
+        if action_name == 'status':
+            server_class = type(self)
+            status_class = Server._default_status_action_classes.get(server_class)
+            if status_class is None:
+                status_class = make_default_status_action_class(server_class)
+                Server._default_status_action_classes[server_class] = status_class
+            return status_class
+        return None
+
+    # Errors ---------------------------------------------------------------------------------------------------------
+
+    def handle_unhandled_exception(
+        self,
+        exception: BaseException,
+        response_type: Type[_R],
+        variables: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> _R:
+        """
+        Log an unexpected exception and return a response of ``response_type`` carrying a ``SERVER_ERROR`` with its
+        message, traceback and (``repr``-formatted) ``variables``. Call it from an ``except`` block.
+        """
+        try:
+            error_text = str(exception)
+        except Exception:
+            self.metrics.counter('server.error.error_formatting_failure').increment()
+            error_text = 'Error formatting error'
+        traceback_text = traceback.format_exc()
+        self.logger.exception(exception)
+
+        formatted_variables: Optional[Dict[str, Any]] = None
+        if variables is not None:
+            formatted_variables = {}
+            for name, value in variables.items():
+                try:
+                    formatted_variables[name] = repr(value)
+                except Exception:
+                    self.metrics.counter('server.error.variable_formatting_failure').increment()
+                    formatted_variables[name] = 'Error formatting variables'
+
+        return response_type(errors=[Error(
+            code=ERROR_CODE_SERVER_ERROR,
+            message=f'Internal server error: {error_text}',
+            traceback=traceback_text,
+            variables=formatted_variables,
+            is_caller_error=False,
+        )], **kwargs)
+
+    def handle_job_error_code(
+        self,
+        code: str,
+        message: str,
+        request_for_logging: Any,
+        response_for_logging: Any,
+        extra: Optional[Dict[str, Any]] = None,
+    ) -> JobResponse:
+        """Log a job-level failure (with the current exception) and return a job response carrying that error."""
+        data = {'request': request_for_logging, 'response': response_for_logging}
+        if extra:
+            data.update(extra)
+        self.logger.error(message, exc_info=True, extra={'data': data})
+        return JobResponse(errors=[Error(code=code, message=message, is_caller_error=False)])
+
+    # Hooks ----------------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def initialize(cls, settings: ServerSettings) -> Type['Server']:
+        """Return the class to instantiate for these settings (``cls`` by default); called before the server starts."""
+        return cls
+
+    @classmethod
+    def pre_fork(cls) -> None:
+        """Called once in the parent process before it forks worker processes. Overriders must call ``super``."""
+
+    def setup(self) -> None:
+        """Called once before the server starts serving (also by the local transport). Overriders call ``super``."""
+
+    def teardown(self) -> None:
+        """Called once when the server shuts down. Overriders must call ``super``."""
+
+    def perform_pre_request_actions(self) -> None:
+        """Called before each job is processed. Overriders must call ``super``."""
+        self.metrics.publish_all()
+
+    def perform_post_request_actions(self) -> None:
+        """Called after each job is processed (and its response sent). Overriders must call ``super``."""
+
+    def perform_idle_actions(self) -> None:
+        """Called after each idle poll of the transport. Overriders must call ``super``."""
+
+
+def _validation_error(error: ConformityError) -> Error:
+    return Error(code=error.code, message=error.message, field=error.pointer, is_caller_error=False)
+
+
+def _logging_context(request_id: int, job_request: Any) -> Dict[str, Any]:
+    context = job_request.get('context') if isinstance(job_request, dict) else None
+    logging_context = {k: v for k, v in context.items() if isinstance(k, str)} if isinstance(context, dict) else {}
+    logging_context['request_id'] = request_id
+    return logging_context
