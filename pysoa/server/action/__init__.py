@@ -1,0 +1,6 @@
+"""Actions: the units of work a server runs."""
+
+from pysoa.server.action.base import Action
+
+
+__all__ = ('Action',)
