@@ -32,7 +32,10 @@ from pysoa.client.headers import (
     make_control_header,
 )
 from pysoa.client.service_handler import ServiceHandler
-from pysoa.client.settings import ClientSettings
+from pysoa.client.settings import (
+    ClientSettings,
+    get_validated_settings,
+)
 from pysoa.common.errors import Error
 from pysoa.common.transport.errors import PySOATransportError
 from pysoa.common.types import (
@@ -105,7 +108,8 @@ class Client:
         self.config = config or {}
         self.context: Context = context or {}
         self.settings: Dict[str, ClientSettings] = {
-            service_name: self.settings_class(service_config) for service_name, service_config in self.config.items()
+            service_name: get_validated_settings(self.settings_class, service_config)
+            for service_name, service_config in self.config.items()
         }
         self.handlers: Dict[str, ServiceHandler] = {}
         self.expansion_converter: Optional[ExpansionConverter] = None
