@@ -469,8 +469,10 @@ class Client:
             except PySOATransportError as e:
                 if not catch_transport_errors:
                     raise
-                for request_id in request_ids:
-                    received.setdefault((service_name, request_id), e)
+                unanswered = [r for r in request_ids if (service_name, r) not in received]
+                self._get_handler(service_name).forget(unanswered)
+                for request_id in unanswered:
+                    received[(service_name, request_id)] = e
 
 
 def _request_options(

@@ -161,16 +161,17 @@ def _apply_response(
     new_candidates: List[_Candidate] = []
     searched_nodes: Set[int] = set()
     action_response = job_response.actions[0] if job_response.actions else None
-    for obj, node in waiting:
-        if job_response.errors:
-            if node.raise_action_errors:
+    if job_response.errors or (action_response is not None and action_response.errors):
+        # One failed request, however many objects waited on it: report it once if any of them asks to raise.
+        if any(node.raise_action_errors for _, node in waiting):
+            if job_response.errors:
                 job_errors.extend(job_response.errors)
-            continue
-        if action_response is None:
-            continue
-        if action_response.errors:
-            if node.raise_action_errors:
+            else:
+                assert action_response is not None
                 action_errors.append(action_response)
+        return new_candidates
+    for obj, node in waiting:
+        if action_response is None:
             continue
         if not action_response.body:
             continue

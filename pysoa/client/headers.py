@@ -13,6 +13,7 @@ from typing import (
 from pysoa.common.types import (
     Context,
     Control,
+    str_key,
 )
 
 
@@ -52,7 +53,8 @@ def make_context_header(
     """
     The context header: the client's base context; ``correlation_id`` from the argument, else the base context, else
     a new one; ``switches`` the union of the argument's, the base context's and ``context_extra``'s; then the other
-    keys of ``context_extra`` on top. None of the given dicts is modified.
+    keys of ``context_extra`` on top; keys that are not ``str`` are converted (``bytes`` decoded as UTF-8). None of the
+    given dicts is modified.
     """
     context: Dict[str, Any] = dict(base_context)
     all_switches = set(switches or ())
@@ -68,4 +70,4 @@ def make_context_header(
 
     if context_extra:
         context.update((key, value) for key, value in context_extra.items() if key != 'switches')
-    return context
+    return {str_key(key): value for key, value in context.items()}

@@ -123,10 +123,18 @@ class ServiceHandler:
         try:
             with self.metrics.timer('client.send.including_middleware', resolution=_MICROSECONDS):
                 self._send_request_stack(request_id, meta, job_request, message_expiry_in_seconds)
-            self._state.pending.add(request_id)
+            if not job_request.control.get('suppress_response'):
+                self._state.pending.add(request_id)
             return request_id
         finally:
             self.metrics.publish_all()
+
+    def forget(self, request_ids: Collection[int]) -> None:
+        """Stop waiting for these requests: their responses, if they ever arrive, are dropped."""
+        state = self._state
+        for request_id in request_ids:
+            state.pending.discard(request_id)
+            state.unclaimed.pop(request_id, None)
 
     def _receive_one(self, receive_timeout_in_seconds: Optional[int]) -> Tuple[Optional[int], Optional[JobResponse]]:
         with self.metrics.timer('client.receive.including_middleware', resolution=_MICROSECONDS):

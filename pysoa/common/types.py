@@ -47,13 +47,14 @@ class UnicodeKeysDict(Dict[str, Any]):
     """
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(_str_key(key), value)
+        super().__setitem__(str_key(key), value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        return super().setdefault(_str_key(key), default)
+        return super().setdefault(str_key(key), default)
 
 
-def _str_key(key: Any) -> str:
+def str_key(key: Any) -> str:
+    """Return ``key`` as a ``str``: ``bytes`` are decoded as UTF-8, anything else goes through ``str()``."""
     if isinstance(key, str):
         return key
     if isinstance(key, bytes):
