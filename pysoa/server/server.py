@@ -210,7 +210,7 @@ class Server:
             self.perform_idle_actions()
             self._set_busy_metrics(False)
             return
-        except InvalidMessageError:
+        except (InvalidMessageError, MessageTooLarge):
             self.logger.exception('Dropping a request the transport could not read')
             return
 
@@ -420,7 +420,7 @@ class Server:
             self.metrics.counter('server.error.error_formatting_failure').increment()
             error_text = 'Error formatting error'
         traceback_text = traceback.format_exc()
-        self.logger.exception(exception)
+        self.logger.exception(error_text)
 
         formatted_variables: Optional[Dict[str, Any]] = None
         if variables is not None:

@@ -9,6 +9,8 @@ from typing import (
     Type,
 )
 
+from conformity import fields
+
 
 __all__ = ('Serializer',)
 
@@ -41,6 +43,7 @@ class _SerializerMeta(abc.ABCMeta):
         return frozenset(_SerializerMeta._registry)
 
 
+@fields.ClassConfigurationSchema.provider(fields.Dictionary({}, description='Serializers take no arguments'))
 class Serializer(metaclass=_SerializerMeta):
     """
     The base class of serializers, which turn message dicts into bytes and back.

@@ -4,7 +4,6 @@ Used for tests, demos, and services that are libraries of each other in one proc
 """
 
 import collections
-import importlib
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -61,13 +60,6 @@ LocalServerTransportSchema = fields.Dictionary(
 )
 
 
-def _import(path: str) -> Any:
-    module_name, _, attribute = path.partition(':')
-    if not attribute:
-        module_name, _, attribute = path.rpartition('.')
-    return getattr(importlib.import_module(module_name), attribute)
-
-
 @fields.ClassConfigurationSchema.provider(LocalClientTransportSchema)
 class LocalClientTransport(ClientTransport, ServerTransport):
     """
@@ -97,7 +89,7 @@ class LocalClientTransport(ClientTransport, ServerTransport):
 
         if isinstance(server_class, str):
             try:
-                server_class = _import(server_class)
+                server_class = fields.PythonPath.resolve_python_path(server_class)
             except (ImportError, AttributeError, ValueError) as e:
                 raise type(e)(f'Could not resolve server class path {server_class}: {e}') from e
         if not isinstance(server_class, type) or not issubclass(server_class, Server):
@@ -108,7 +100,7 @@ class LocalClientTransport(ClientTransport, ServerTransport):
             )
 
         if isinstance(server_settings, str):
-            server_settings = _import(server_settings)
+            server_settings = fields.PythonPath.resolve_python_path(server_settings)
         if not isinstance(server_settings, Mapping):
             raise TypeError(f'server_settings must be a dict or the import path of one, not {server_settings!r}')
         # A copy, so the caller's settings keep their own transport.

@@ -1,0 +1,125 @@
+"""What both Redis backends share: a ring of Redis clients, and how a queue picks its client."""
+
+import abc
+import binascii
+import itertools
+import random
+from typing import (
+    Any,
+    Callable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+)
+
+import redis
+from pymetrics.instruments import Counter
+from redis.commands.core import Script
+
+
+__all__ = (
+    'BaseRedisClient',
+    'CannotGetConnectionError',
+    'LuaRedisCommand',
+    'SendMessageToQueueCommand',
+)
+
+
+class CannotGetConnectionError(Exception):
+    """Raised when a backend cannot provide a Redis connection (for example, no Sentinel master during failover)."""
+
+
+class LuaRedisCommand:
+    """
+    A Lua script run atomically by Redis: loaded once per server and called by SHA, reloaded if Redis forgot it.
+
+    :param script: The Lua source.
+    """
+
+    script: str = ''
+
+    def __init__(self, script: Optional[str] = None) -> None:
+        self._script = Script(None, (script or self.script).encode('utf-8'))  # type: ignore[arg-type]
+
+    def __call__(self, client: redis.Redis, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        return self._script(keys=list(keys), args=list(args), client=client)
+
+
+class SendMessageToQueueCommand(LuaRedisCommand):
+    """
+    Append frames to a queue unless it is full, and (re)set its time to live. Keys: the queue. Arguments: the time to
+    live in seconds, the queue capacity, then the frames. Returns the error reply ``queue full`` if the queue holds
+    ``capacity`` or more messages. All frames of a chunked response go in one call, so that concurrent responses to
+    the same queue can never interleave their chunks.
+    """
+
+    script = """
+if redis.call('llen', KEYS[1]) >= tonumber(ARGV[2]) then
+    return redis.error_reply('queue full')
+end
+redis.call('rpush', KEYS[1], unpack(ARGV, 3))
+redis.call('expire', KEYS[1], ARGV[1])
+return true
+"""
+
+
+send_message_to_queue = SendMessageToQueueCommand()
+
+
+class BaseRedisClient(metaclass=abc.ABCMeta):
+    """
+    A ring of ``ring_size`` Redis masters. A response queue (its name contains ``!``) always lives on the master its
+    name hashes to, so that the server and the client agree on it; request queues are spread over the ring in a
+    random cycle.
+
+    :param ring_size: The number of masters.
+    """
+
+    def __init__(self, ring_size: int) -> None:
+        self._ring_size = ring_size
+        self._hash_ratio = 4096.0 / ring_size
+        order = list(range(ring_size))
+        random.shuffle(order)
+        self._ring_cycle: Iterator[int] = itertools.cycle(order)
+        self.counter_factory: Callable[[str], Counter] = _no_counter
+
+    def get_connection(self, queue_key: str) -> redis.Redis:
+        """
+        The Redis client for the queue with this key.
+
+        :raises CannotGetConnectionError: If no connection can be had.
+        """
+        return self._get_connection(self.get_connection_index(queue_key))
+
+    def get_connection_index(self, queue_key: str) -> int:
+        """The position in the ring of the master holding (or receiving) the queue with this key."""
+        if '!' in queue_key:
+            return int((binascii.crc32(queue_key.encode('utf-8')) & 0xFFF) / self._hash_ratio)
+        return next(self._ring_cycle)
+
+    def send_message_to_queue(
+        self,
+        connection: redis.Redis,
+        queue_key: str,
+        frames: List[bytes],
+        expiry: int,
+        capacity: int,
+    ) -> None:
+        """
+        Atomically append ``frames`` to the queue unless it is full.
+
+        :raises redis.exceptions.ResponseError: ``queue full`` if the queue is full, or any other Redis error.
+        """
+        send_message_to_queue(connection, keys=[queue_key], args=[expiry, capacity, *frames])
+
+    @abc.abstractmethod
+    def _get_connection(self, index: int) -> redis.Redis:
+        """The client of the master at ``index`` in the ring."""
+
+    def reset_clients(self) -> None:  # noqa: B027 -- an optional hook: the standard backend has nothing to forget
+        """Forget cached connections after an error, so that the next use finds the current masters."""
+
+
+def _no_counter(name: str) -> Counter:
+    return Counter(name)
