@@ -3,6 +3,8 @@
 # pytest (for example: bash scripts/test.sh tests/unit -x).
 set -euo pipefail
 source "$(dirname "$0")/_venv.sh"
+source "$(dirname "$0")/_redis.sh"
+ensure_redis_server
 ensure_venv
 cd "$PROJECT_ROOT"
 
