@@ -1,6 +1,7 @@
 """The thread that runs the server's asyncio event loop, on which ``request.run_coroutine`` schedules coroutines."""
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextvars
 import logging
@@ -35,8 +36,9 @@ _logger = logging.getLogger('pysoa.async')
 
 class AsyncEventLoopThread(threading.Thread):
     """
-    A daemon thread owning a fresh asyncio event loop. The loop starts with :meth:`start` or, if nobody started it,
-    on the first :meth:`run_coroutine`; :meth:`join` stops it after finishing every pending task.
+    A daemon thread owning an asyncio event loop. The loop is created and started by :meth:`start` or, if nobody
+    started it, by the first :meth:`run_coroutine`; :meth:`join` (called at interpreter exit if nobody else does) stops
+    it after finishing every pending task. A server that never runs a coroutine never creates a loop.
 
     :param coroutine_middleware: The coroutine middleware instances, outermost first.
     """
@@ -44,37 +46,44 @@ class AsyncEventLoopThread(threading.Thread):
     def __init__(self, coroutine_middleware: Sequence[CoroutineMiddleware]) -> None:
         super().__init__(name='pysoa-event-loop', daemon=True)
         self._coroutine_middleware = list(coroutine_middleware)
-        self.loop = asyncio.new_event_loop()
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._start_lock = threading.Lock()
-        self._done = threading.Event()
 
     def run(self) -> None:
-        asyncio.set_event_loop(self.loop)
+        loop = self.loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
         _logger.debug('Event loop thread starting')
         try:
-            self.loop.run_forever()
-            pending = asyncio.all_tasks(self.loop)
+            loop.run_forever()
+            pending = asyncio.all_tasks(loop)
             if pending:
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
-            self.loop.close()
-            self._done.set()
+            loop.close()
             _logger.debug('Event loop thread stopped')
 
     def start(self) -> None:
-        """Start the thread, unless it has already been started."""
+        """Create the loop and start the thread, unless that has already been done."""
         with self._start_lock:
-            if self.ident is None:
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
                 super().start()
+                atexit.register(self.join)
 
     def join(self, timeout: Optional[float] = None) -> None:
         """Stop the loop once the tasks already scheduled have finished, and wait for the thread to end."""
-        if self.ident is None:
-            self.loop.close()
+        with self._start_lock:
+            loop = self.loop
+        if loop is None:
             return
-        if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.loop.stop)
+        atexit.unregister(self.join)
+        if not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(loop.stop)
+            except RuntimeError:  # closed in the meantime
+                pass
         super().join(timeout)
 
     def run_coroutine(self, coroutine: Coroutine) -> 'concurrent.futures.Future[Any]':
@@ -88,16 +97,18 @@ class AsyncEventLoopThread(threading.Thread):
             coroutine = middleware.coroutine(coroutine)
 
         self.start()
+        loop = self.loop
+        assert loop is not None
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def create_task() -> None:  # runs on the loop, inside a copy of the caller's context
             if not result.set_running_or_notify_cancel():
                 coroutine.close()
                 return
-            task = self.loop.create_task(coroutine)
+            task = loop.create_task(coroutine)
             task.add_done_callback(lambda t: _copy_outcome(t, result))
 
-        self.loop.call_soon_threadsafe(create_task, context=contextvars.copy_context())
+        loop.call_soon_threadsafe(create_task, context=contextvars.copy_context())
         return result
 
 

@@ -32,8 +32,6 @@ def get_switch(switch: Any) -> int:
 
     :raises TypeError: If the object is none of those.
     """
-    if isinstance(switch, int):
-        return switch
     if hasattr(switch, '__int__'):
         return int(switch)
     value = getattr(switch, 'value', None)
