@@ -4,8 +4,14 @@ it with ``pysoa.server.standalone``.
 """
 
 import logging
+import logging.config
+import random
+import signal
+import sys
 import threading
+import time
 import traceback
+from types import FrameType
 from typing import (
     Any,
     Callable,
@@ -45,6 +51,7 @@ from pysoa.common.transport.errors import (
     InvalidMessageError,
     MessageReceiveTimeout,
     MessageTooLarge,
+    TransientPySOATransportError,
 )
 from pysoa.common.types import (
     ActionResponse,
@@ -53,12 +60,18 @@ from pysoa.common.types import (
 )
 from pysoa.server.action.introspection import IntrospectionAction
 from pysoa.server.action.status import make_default_status_action_class
+from pysoa.server.django.database import (
+    django_close_old_database_connections,
+    django_reset_database_queries,
+)
 from pysoa.server.errors import (
     ActionError,
     JobError,
 )
 from pysoa.server.internal.event_loop import AsyncEventLoopThread
 from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
+from pysoa.server.internal.harakiri import exit_now
+from pysoa.server.internal.heartbeat import HeartbeatFile
 from pysoa.server.internal.request_logging import (
     RequestLogger,
     make_censoring_wrapper_class,
@@ -67,6 +80,13 @@ from pysoa.server.internal.response_conversion import (
     client_version_from_meta,
     job_response_to_dict,
 )
+from pysoa.server.internal.startup import (
+    daemonize,
+    load_django_server_settings,
+    load_settings_module,
+    parse_server_arguments,
+)
+from pysoa.server.internal.thread_dumps import get_thread_stacks
 from pysoa.server.middleware import (
     ServerMiddleware,
     ServerMiddlewareActionTask,
@@ -81,6 +101,7 @@ from pysoa.server.types import (
     IntrospectionActionType,
 )
 from pysoa.utils import chain_middleware
+from pysoa.version import __version__
 
 
 __all__ = (
@@ -150,6 +171,7 @@ class Server:
         self._last_signal = 0
         self._last_signal_received = 0.0
         self._idle_timer: Optional[Timer] = None
+        self._heartbeat: Optional[HeartbeatFile] = None
 
         self.middleware: List[ServerMiddleware] = [
             m['object'](**m.get('kwargs', {})) for m in settings['middleware']
@@ -475,12 +497,186 @@ class Server:
     def perform_pre_request_actions(self) -> None:
         """Called before each job is processed. Overriders must call ``super``."""
         self.metrics.publish_all()
+        if self.use_django:
+            django_reset_database_queries()
+            self._close_old_database_connections()
 
     def perform_post_request_actions(self) -> None:
         """Called after each job is processed (and its response sent). Overriders must call ``super``."""
+        if self.use_django:
+            self._close_old_database_connections()
+            self._close_django_caches()
+        if self._heartbeat is not None:
+            self._heartbeat.beat()
 
     def perform_idle_actions(self) -> None:
         """Called after each idle poll of the transport. Overriders must call ``super``."""
+        if self.use_django:
+            self._close_old_database_connections()
+        if self._heartbeat is not None:
+            self._heartbeat.beat()
+
+    def _close_old_database_connections(self) -> None:
+        if not self._skip_django_database_cleanup:
+            django_close_old_database_connections()
+
+    def _close_django_caches(self, shutdown: bool = False) -> None:
+        if not self.use_django:
+            return
+        from django.core.cache import caches
+
+        if shutdown:
+            self.logger.info('Closing all Django caches')
+        for cache in caches.all():
+            cache.close(for_shutdown=shutdown)
+
+    # Running --------------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """
+        Serve requests until told to stop: SIGINT or SIGTERM finish the job in progress and stop (a second signal
+        stops at once), too many transport errors in a row stop the server, and harakiri interrupts a job that
+        outlives ``harakiri.timeout``. Calls :meth:`setup` first and :meth:`teardown` last.
+        """
+        self.logger.info(
+            'Service "%s" server starting up, pysoa version %s, listening on transport %s.',
+            self.service_name, __version__, self.transport,
+        )
+        self.setup()
+        self.metrics.counter('server.worker.startup').increment()
+        self._set_busy_metrics(False)
+        self.metrics.publish_all()
+
+        self._async_event_loop_thread.start()
+        if self.settings['heartbeat_file']:
+            self._heartbeat = HeartbeatFile(self.settings['heartbeat_file'], self.forked_process_id)
+            self._heartbeat.create()
+
+        signal.signal(signal.SIGINT, self.handle_shutdown_signal)
+        signal.signal(signal.SIGTERM, self.handle_shutdown_signal)
+        signal.signal(signal.SIGALRM, self.harakiri)
+
+        try:
+            self._serve_until_shutdown()
+        except HarakiriInterrupt:
+            self.metrics.counter('server.error.harakiri', harakiri_level='server').increment()
+            self.logger.error('Harakiri interrupt occurred outside of action or job handling')
+        except Exception:
+            self.metrics.counter('server.error.unknown').increment()
+            self.logger.exception('Unhandled server error; shutting down')
+        finally:
+            self.teardown()
+            self.metrics.counter('server.worker.shutdown').increment()
+            self.metrics.gauge('server.worker.running').set(0)
+            self.metrics.gauge('server.worker.busy').set(0)
+            self.metrics.publish_all()
+            self._async_event_loop_thread.join()
+            self._close_django_caches(shutdown=True)
+            if self._heartbeat is not None:
+                self._heartbeat.delete()
+            signal.alarm(0)
+            self.logger.info('Server shutdown complete')
+
+    def _serve_until_shutdown(self) -> None:
+        transient_failures = 0
+        harakiri_timeout = self.settings['harakiri']['timeout']
+        while not self.shutting_down:
+            signal.alarm(harakiri_timeout)
+            try:
+                self.handle_next_request()
+                if transient_failures > 0:
+                    transient_failures -= 1
+            except TransientPySOATransportError:
+                if transient_failures > 5:
+                    self.logger.exception('Too many errors receiving message from transport; shutting down!')
+                    break
+                delay = (2 ** transient_failures + random.random()) / 4.0
+                self.logger.info('Transient error receiving message from transport; retrying in %.2f seconds', delay,
+                                 exc_info=True)
+                time.sleep(delay)
+                transient_failures += 1
+            finally:
+                self.metrics.publish_all()
+
+    def handle_shutdown_signal(self, signal_number: int, _frame: Optional[FrameType]) -> None:
+        """
+        The SIGINT/SIGTERM handler: the first signal asks the server to stop after the job in progress; a second one
+        stops it at once, except that a SIGINT and a SIGTERM less than a second apart (as Ctrl+C in some terminals
+        sends) count as one.
+        """
+        if not self._shutdown_lock.acquire(False):
+            return
+        try:
+            if self.shutting_down:
+                if (
+                    self._last_signal in (signal.SIGINT, signal.SIGTERM)
+                    and self._last_signal != signal_number
+                    and time.time() - self._last_signal_received < 1
+                ):
+                    self.logger.info('Ignoring duplicate shutdown signal received within one second of the first')
+                else:
+                    self.logger.warning('Received double interrupt, forcing shutdown')
+                    sys.exit(1)
+            else:
+                self.logger.warning('Received interrupt, initiating shutdown')
+                self.shutting_down = True
+            self._last_signal = signal_number
+            self._last_signal_received = time.time()
+        finally:
+            self._shutdown_lock.release()
+
+    def harakiri(self, signal_number: int, _frame: Optional[FrameType]) -> None:
+        """
+        The SIGALRM handler, called when one request (or idle poll) took longer than ``harakiri.timeout``: interrupt
+        it with :class:`HarakiriInterrupt` and shut down; if the shutdown itself outlives ``harakiri.shutdown_grace``,
+        leave the process at once (a supervisor such as ``--fork`` starts a replacement).
+        """
+        if not self._shutdown_lock.acquire(False):
+            return
+        try:
+            thread_stacks = get_thread_stacks()
+            grace = self.settings['harakiri']['shutdown_grace']
+            if self.shutting_down:
+                self.logger.error(
+                    'Graceful shutdown failed %s seconds after harakiri. Exiting now!', grace,
+                    extra={'data': {'thread_status': thread_stacks}},
+                )
+                self.metrics.counter('server.error.harakiri', harakiri_level='emergency').increment()
+                self.metrics.publish_all()
+                exit_now(1)
+            timeout = self.settings['harakiri']['timeout']
+            self.logger.warning(
+                'No activity for %s seconds, triggering harakiri with grace period of %s seconds', timeout, grace,
+                extra={'data': {'thread_status': thread_stacks}},
+            )
+            self.logger.info('Thread stacks at harakiri:\n%s', '\n'.join(
+                f'{name}:\n{stack}' for name, stack in thread_stacks.items()
+            ))
+            signal.alarm(grace)
+            self.shutting_down = True
+        finally:
+            self._shutdown_lock.release()
+        raise HarakiriInterrupt()
+
+    @classmethod
+    def main(cls, forked_process_id: Optional[int] = None) -> None:
+        """
+        Run a server of this class from the command line: ``-s/--settings`` names the settings module (not needed
+        with ``use_django``, whose settings come from Django), ``-d/--daemon`` forks into the background first.
+        Usually called through :func:`pysoa.server.standalone.simple_main` or ``django_main``.
+        """
+        arguments = parse_server_arguments(cls.service_name or cls.__name__, cls.use_django)
+        if cls.use_django:
+            settings_data = load_django_server_settings()
+        else:
+            settings_data = load_settings_module(arguments.settings)
+        settings = cls.settings_class(settings_data)
+
+        PySOALogContextFilter.set_service_name(cls.service_name or '')
+        logging.config.dictConfig(settings['logging'])
+        if arguments.daemon:
+            daemonize()
+        cls.initialize(settings)(settings, forked_process_id).run()
 
 
 def _validation_error(error: ConformityError) -> Error:

@@ -1,0 +1,1 @@
+"""Integration with Django: database connection and cache handling around each request."""
