@@ -40,7 +40,7 @@ class StubbornSleepAction(Action):
         while time.time() < deadline:
             try:
                 time.sleep(0.1)
-            except BaseException:
+            except BaseException:  # deliberately swallows HarakiriInterrupt
                 pass
         return {'pid': os.getpid()}
 

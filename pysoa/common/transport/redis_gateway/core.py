@@ -292,7 +292,7 @@ class RedisTransportCore:
                 connection = backend.get_connection(queue_key)
         except CannotGetConnectionError as e:
             self._counter('send.error.connection').increment()
-            raise MessageSendError(f'Cannot get connection: {e.args[0] if e.args else e!r}') from e
+            raise MessageSendError(f'Cannot get connection: {e.args[0] if e.args else repr(e)}') from e
 
         for attempt in range(self.queue_full_retries + 1):
             try:
@@ -392,7 +392,7 @@ class RedisTransportCore:
                 return self.backend_layer.get_connection(queue_key)
         except CannotGetConnectionError as e:
             self._counter('receive.error.connection').increment()
-            raise MessageReceiveError(f'Cannot get connection: {e.args[0] if e.args else e!r}') from e
+            raise MessageReceiveError(f'Cannot get connection: {e.args[0] if e.args else repr(e)}') from e
 
     def _pop(self, connection: redis.Redis, queue_key: str, timeout: int) -> bytes:
         try:
