@@ -10,7 +10,9 @@ import pathlib
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from types import FrameType
 from typing import (
     Any,
@@ -91,16 +93,23 @@ class ServerProcess:
         self.process: Optional[subprocess.Popen[str]] = None
 
     def start(self) -> 'ServerProcess':
+        # Output goes to a file, not a pipe: a chatty server can never block on a full pipe nobody reads.
+        self._output = tempfile.TemporaryFile(mode='w+')
         self.process = subprocess.Popen(
-            self.command, env=self.env, cwd='/', stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            self.command, env=self.env, cwd='/', stdout=self._output, stderr=subprocess.STDOUT, text=True,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # the server prints 'ready' once set up
-        if line.strip() != 'ready':
-            output = line + self.process.stdout.read()
-            self.process.kill()
-            raise RuntimeError(f'Server process failed to start:\n{output}')
+        deadline = time.monotonic() + 30
+        while not self.output().startswith('ready'):  # the server prints 'ready' once set up
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f'Server process failed to start:\n{self.output()}')
+            time.sleep(0.02)
         return self
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        self._output.seek(0)
+        return self._output.read()
 
     def stop(self) -> str:
         """Stop the server and return what it printed."""
@@ -108,10 +117,12 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            output, _ = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
+            self.process.wait()
+        output = self.output()
+        self._output.close()
         return output
 
     def __enter__(self) -> 'ServerProcess':

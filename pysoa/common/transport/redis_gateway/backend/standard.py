@@ -43,6 +43,8 @@ class StandardRedisClient(BaseRedisClient):
         connection_kwargs = dict(connection_kwargs or {})
         connection_kwargs.setdefault('socket_connect_timeout', 5.0)
         connection_kwargs.setdefault('socket_keepalive', True)
+        # RESP2 works with every Redis PySOA supports (RESP3 needs Redis 6+).
+        connection_kwargs.setdefault('protocol', 2)
 
         self._clients: List[redis.Redis] = []
         for host in hosts or [('localhost', 6379)]:
