@@ -31,6 +31,7 @@ install_requires = [
 ]
 
 testing_requires = [
+    'factory_boy>=3.2',
     'pytest>=8',
 ]
 
@@ -55,6 +56,11 @@ setup(
     zip_safe=False,
     python_requires='>=3.9',
     install_requires=install_requires,
+    entry_points={
+        'pytest11': [
+            'pysoa_test_fixtures = pysoa.test.plugins.pytest.fixtures',
+        ],
+    },
     extras_require={
         'testing': testing_requires,
         'django': django_requires,

@@ -1,0 +1,308 @@
+"""
+Test cases for a service's own tests: each test gets ``self.client``, a client calling the service in-process
+through the local transport, and helpers asserting on the errors an action returns.
+
+* :class:`PyTestServerTestCase` (also ``ServerTestCase``) for pytest-style test classes;
+* :class:`UnitTestServerTestCase` for ``unittest.TestCase`` suites.
+
+Set ``server_class`` and, optionally, ``server_settings`` (otherwise Django's ``SOA_SERVER_SETTINGS`` for Django
+services, or the ``SOA_SERVER_SETTINGS`` of the module named by the ``PYSOA_SETTINGS_MODULE`` environment variable).
+"""
+
+import importlib
+import os
+import traceback
+import unittest
+import warnings
+from typing import (
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    List,
+    Optional,
+    Tuple,
+    Type,
+)
+
+import pytest
+
+from pysoa.client.client import Client
+from pysoa.common.errors import Error
+from pysoa.common.types import Body
+from pysoa.server.server import Server
+from pysoa.test.assertions import (
+    raises_call_action_error,
+    raises_error_codes,
+    raises_field_errors,
+)
+
+
+__all__ = (
+    'BaseServerTestCase',
+    'PyTestServerTestCase',
+    'ServerTestCase',
+    'UnitTestServerTestCase',
+)
+
+
+class BaseServerTestCase:
+    """The part shared by both test case styles: building the client and the action assertions."""
+
+    server_class: ClassVar[Optional[Type[Server]]] = None
+    server_settings: ClassVar[Optional[Dict[str, Any]]] = None
+
+    client: Client
+    service_name: str
+
+    def setup_pysoa(self) -> None:
+        """Build ``self.client`` for ``server_class``; called before each test."""
+        server_class = self.server_class
+        if server_class is None:
+            raise TypeError('You must specify `server_class` in `ServerTestCase` subclasses')
+        if not isinstance(server_class, type) or not issubclass(server_class, Server):
+            raise TypeError('`server_class` must be a subclass of `Server` in `ServerTestCase` subclasses')
+        if not server_class.service_name:
+            raise TypeError('`server_class.service_name` must be set in `ServerTestCase` subclasses')
+        self.service_name = server_class.service_name
+
+        self.client = Client({
+            self.service_name: {
+                'transport': {
+                    'path': 'pysoa.common.transport.local:LocalClientTransport',
+                    'kwargs': {'server_class': server_class, 'server_settings': self._find_server_settings()},
+                },
+            },
+        })
+        local_server = getattr(self.client._get_handler(self.service_name).transport, 'server', None)
+        if local_server is not None:
+            local_server._skip_django_database_cleanup = True
+
+    def _find_server_settings(self) -> Dict[str, Any]:
+        if self.server_settings is not None:
+            return self.server_settings
+        assert self.server_class is not None
+        if self.server_class.use_django:
+            from django.conf import settings
+
+            return settings.SOA_SERVER_SETTINGS  # type: ignore[no-any-return]
+        module_name = os.environ.get('PYSOA_SETTINGS_MODULE')
+        assert module_name, (
+            'No `server_settings` on the test case, and the PYSOA_SETTINGS_MODULE environment variable is not set'
+        )
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            raise AssertionError(f'Could not import PYSOA_SETTINGS_MODULE `{module_name}`: {e}') from e
+        return module.SOA_SERVER_SETTINGS  # type: ignore[no-any-return]
+
+    def call_action(self, action: str, body: Optional[Body] = None, service_name: Optional[str] = None,
+                    **kwargs: Any) -> Any:
+        """Call an action of the service under test (or of ``service_name``) through ``self.client``."""
+        return self.client.call_action(service_name or self.service_name, action, body=body, **kwargs)
+
+    def assertActionRunsWithAndReturnErrors(self, action: str, body: Optional[Body], **kwargs: Any) -> List[Error]:
+        """Call the action, expect it to fail, and return its errors."""
+        with raises_call_action_error() as info:
+            self.call_action(action, body, **kwargs)
+        return info.soa_errors  # type: ignore[attr-defined,no-any-return]
+
+    def assertActionRunsWithFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
+                                        only: bool = False, **kwargs: Any) -> None:
+        """Call the action and expect, among its errors, these ``{field: code(s)}`` field errors."""
+        with raises_field_errors(field_errors, only=only):
+            self.call_action(action, body, **kwargs)
+
+    def assertActionRunsWithOnlyFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
+                                            **kwargs: Any) -> None:
+        """Call the action and expect exactly these ``{field: code(s)}`` field errors."""
+        self.assertActionRunsWithFieldErrors(action, body, field_errors, only=True, **kwargs)
+
+    def assertActionRunsWithErrorCodes(self, action: str, body: Optional[Body], error_codes: Any, only: bool = False,
+                                       **kwargs: Any) -> None:
+        """Call the action and expect, among its errors, (non-field) errors with these codes."""
+        with raises_error_codes(error_codes, only=only):
+            self.call_action(action, body, **kwargs)
+
+    def assertActionRunsWithOnlyErrorCodes(self, action: str, body: Optional[Body], error_codes: Any,
+                                           **kwargs: Any) -> None:
+        """Call the action and expect exactly (non-field) errors with these codes."""
+        self.assertActionRunsWithErrorCodes(action, body, error_codes, only=True, **kwargs)
+
+
+class UnitTestServerTestCase(unittest.TestCase, BaseServerTestCase):
+    """A ``unittest.TestCase`` for a service: ``setUp`` builds ``self.client``."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.setup_pysoa()
+
+
+# unittest's own assertion implementations, reused for pytest-style classes (their failure messages included).
+_unittest_assertions = unittest.TestCase()
+_unittest_assertions.maxDiff = None
+
+_DELEGATED_ASSERTIONS = (
+    'fail', 'assertEqual', 'assertNotEqual', 'assertMultiLineEqual', 'assertSequenceEqual', 'assertListEqual',
+    'assertTupleEqual', 'assertSetEqual', 'assertDictEqual', 'assertCountEqual', 'assertAlmostEqual',
+    'assertNotAlmostEqual', 'assertTrue', 'assertFalse', 'assertIs', 'assertIsNot', 'assertIsNone',
+    'assertIsNotNone', 'assertIn', 'assertNotIn', 'assertIsInstance', 'assertNotIsInstance', 'assertGreater',
+    'assertGreaterEqual', 'assertLess', 'assertLessEqual', 'assertRegex', 'assertNotRegex', 'assertLogs',
+)
+
+_DEPRECATED_ALIASES = (
+    ('assertEquals', 'assertEqual'), ('failUnlessEqual', 'assertEqual'), ('assertNotEquals', 'assertNotEqual'),
+    ('failIfEqual', 'assertNotEqual'), ('assertAlmostEquals', 'assertAlmostEqual'),
+    ('failUnlessAlmostEqual', 'assertAlmostEqual'), ('assertNotAlmostEquals', 'assertNotAlmostEqual'),
+    ('failIfAlmostEqual', 'assertNotAlmostEqual'), ('failUnless', 'assertTrue'), ('assert_', 'assertTrue'),
+    ('failIf', 'assertFalse'), ('assertRegexpMatches', 'assertRegex'), ('assertNotRegexpMatches', 'assertNotRegex'),
+    ('failUnlessRaises', 'assertRaises'), ('assertRaisesRegexp', 'assertRaisesRegex'),
+)
+
+
+def _delegate(name: str) -> Callable[..., Any]:
+    method = getattr(_unittest_assertions, name)
+
+    def assertion(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    assertion.__name__ = name
+    assertion.__doc__ = method.__doc__
+    return assertion
+
+
+def _deprecated(alias: str, name: str) -> Callable[..., Any]:
+    def assertion(self: Any, *args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f'Please use {name} instead. This will be removed in PySOA 2.0.', DeprecationWarning,
+                      stacklevel=2)
+        return getattr(self, name)(*args, **kwargs)
+
+    assertion.__name__ = alias
+    return assertion
+
+
+class _RaisesContext:
+    """``pytest.raises`` whose ``ExceptionInfo`` also answers to unittest's ``.exception``."""
+
+    def __init__(self, raises: Any) -> None:
+        self._raises = raises
+
+    def __enter__(self) -> Any:
+        info = self._raises.__enter__()
+        return _ExceptionInfoProxy(info)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self._raises.__exit__(*exc_info)
+
+
+class _ExceptionInfoProxy:
+    def __init__(self, info: Any) -> None:
+        self._info = info
+
+    @property
+    def exception(self) -> Any:
+        return self._info.value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._info, name)
+
+
+class PyTestServerTestCase(BaseServerTestCase):
+    """
+    A pytest-style test class for a service: ``setup_method`` builds ``self.client``. It also offers the
+    ``unittest.TestCase`` assertion methods (``assertEqual``, ``assertRaises``, ...) and, for suites moving from
+    unittest, calls ``setUp``/``tearDown``/``setUpClass``/``tearDownClass`` and ``addCleanup`` callbacks (with a
+    ``DeprecationWarning``: use pytest's ``setup_method``, fixtures and ``yield`` instead).
+    """
+
+    _cleanups: List[Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]]
+
+    @classmethod
+    def setup_class(cls) -> None:
+        if hasattr(cls, 'setUpClass'):
+            warnings.warn('setUpClass is deprecated; use setup_class', DeprecationWarning, stacklevel=2)
+            cls.setUpClass()
+
+    @classmethod
+    def teardown_class(cls) -> None:
+        if hasattr(cls, 'tearDownClass'):
+            warnings.warn('tearDownClass is deprecated; use teardown_class', DeprecationWarning, stacklevel=2)
+            cls.tearDownClass()
+
+    def setup_method(self, _method: Any = None) -> None:
+        self._cleanups = []
+        self.setup_pysoa()
+        if hasattr(self, 'setUp'):
+            warnings.warn('setUp is deprecated; use setup_method', DeprecationWarning, stacklevel=2)
+            self.setUp()
+
+    def teardown_method(self, _method: Any = None) -> None:
+        try:
+            if hasattr(self, 'tearDown'):
+                warnings.warn('tearDown is deprecated; use teardown_method', DeprecationWarning, stacklevel=2)
+                self.tearDown()
+        finally:
+            self.doCleanups()
+
+    def addCleanup(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Call ``function`` after the test (last added, first called)."""
+        warnings.warn('addCleanup is deprecated; use pytest fixtures with yield', DeprecationWarning, stacklevel=2)
+        self._cleanups.append((function, args, kwargs))
+
+    def doCleanups(self) -> None:
+        """Run the cleanups; the last failure is raised after all have run, earlier ones are printed."""
+        failure: Optional[BaseException] = None
+        while self._cleanups:
+            function, args, kwargs = self._cleanups.pop()
+            try:
+                function(*args, **kwargs)
+            except Exception as e:
+                if failure is not None:
+                    traceback.print_exception(type(failure), failure, failure.__traceback__)
+                failure = e
+        if failure is not None:
+            raise failure
+
+    def assertRaises(self, expected_exception: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like unittest's: with a callable, call it and expect the exception; else return a context manager."""
+        if not args:
+            return _RaisesContext(pytest.raises(expected_exception, **kwargs))
+        function, *rest = args
+        with pytest.raises(expected_exception):
+            function(*rest, **kwargs)
+        return None
+
+    def assertRaisesRegex(self, expected_exception: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like :meth:`assertRaises`, also matching the exception's text against ``expected_regex``."""
+        if not args:
+            return _RaisesContext(pytest.raises(expected_exception, match=expected_regex, **kwargs))
+        function, *rest = args
+        with pytest.raises(expected_exception, match=expected_regex):
+            function(*rest, **kwargs)
+        return None
+
+    def assertWarns(self, expected_warning: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like unittest's, built on ``pytest.warns``."""
+        if not args:
+            return pytest.warns(expected_warning, **kwargs)
+        function, *rest = args
+        with pytest.warns(expected_warning):
+            function(*rest, **kwargs)
+        return None
+
+    def assertWarnsRegex(self, expected_warning: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like :meth:`assertWarns`, also matching the warning's text."""
+        if not args:
+            return pytest.warns(expected_warning, match=expected_regex, **kwargs)
+        function, *rest = args
+        with pytest.warns(expected_warning, match=expected_regex):
+            function(*rest, **kwargs)
+        return None
+
+
+for _name in _DELEGATED_ASSERTIONS:
+    setattr(PyTestServerTestCase, _name, _delegate(_name))
+for _alias, _name in _DEPRECATED_ALIASES:
+    setattr(PyTestServerTestCase, _alias, _deprecated(_alias, _name))
+
+ServerTestCase = PyTestServerTestCase
