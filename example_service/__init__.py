@@ -1,1 +1,3 @@
-"""An example PySOA service (under construction: see the issue tracker)."""
+"""An example PySOA service: a few actions showing schemas, nested calls and async work."""
+
+__version__ = '1.0.0'
