@@ -28,9 +28,14 @@ ensure_venv() {
     wanted="$(cat "$PROJECT_ROOT/setup.py" "$PROJECT_ROOT/dev-requirements.txt" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
         echo "==> Installing PySOA and its test requirements into $VENV"
-        "$VENV/bin/python" -m pip install --quiet --upgrade pip || return 1
-        "$VENV/bin/python" -m pip install --quiet -e "$PROJECT_ROOT[testing]" -r "$PROJECT_ROOT/dev-requirements.txt" \
-            || return 1
+        local log="$VENV/pysoa-install.log"
+        if ! { "$VENV/bin/python" -m pip install --upgrade pip \
+                && "$VENV/bin/python" -m pip install -e "$PROJECT_ROOT[testing]" -r "$PROJECT_ROOT/dev-requirements.txt"
+             } >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            echo "ERROR: installing the requirements failed; the whole log is in $log" >&2
+            return 1
+        fi
         echo "$wanted" > "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
