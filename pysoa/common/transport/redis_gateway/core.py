@@ -115,10 +115,13 @@ def _get_backend_layer(backend_type: str, backend_layer_kwargs: Dict[str, Any], 
         layer = _backend_layers.get(key)
         if layer is None:
             with metrics.timer(metrics_prefix + 'backend.initialize', resolution=_MICROSECONDS):
-                if backend_type == REDIS_BACKEND_TYPE_SENTINEL:
-                    layer = SentinelRedisClient(**backend_layer_kwargs)
-                else:
-                    layer = StandardRedisClient(**backend_layer_kwargs)
+                try:
+                    if backend_type == REDIS_BACKEND_TYPE_SENTINEL:
+                        layer = SentinelRedisClient(**backend_layer_kwargs)
+                    else:
+                        layer = StandardRedisClient(**backend_layer_kwargs)
+                except redis.RedisError as e:  # e.g. no Sentinel answered service discovery
+                    raise CannotGetConnectionError(f'Cannot create the Redis backend: {e}') from e
             _backend_layers[key] = layer
     return layer
 
@@ -423,7 +426,15 @@ class RedisTransportCore:
         parts = [first.payload]
         while chunk_id < chunk_count:
             expected = chunk_id + 1
-            frame = parse_frame(self._pop(connection, queue_key, timeout))
+            try:
+                data = self._pop(connection, queue_key, timeout)
+            except MessageReceiveTimeout:
+                # Its first chunks are consumed: the response is lost, not late.
+                raise InvalidMessageError(
+                    f'Incomplete chunked response for service {name}: chunk {expected} of {chunk_count} did not '
+                    f'arrive within {timeout} seconds',
+                ) from None
+            frame = parse_frame(data)
             if b'chunk-count' not in frame.headers and b'chunk-id' not in frame.headers:
                 # A whole message from a server that pushes chunks one by one (PySOA 1.x): keep it for later.
                 self._stashed[queue_key].append(_reframe(frame))
