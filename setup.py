@@ -27,11 +27,13 @@ install_requires = [
     'msgpack>=1.0',
     'pymetrics~=1.0.7',
     'pytz>=2019.1',
-    'redis>=5',
+    'redis[hiredis]>=5',  # hiredis: redis-py's C reply parser, faster on every round trip
 ]
 
 testing_requires = [
     'factory_boy>=3.2',
+    'freezegun>=1.2',
+    'pyparsing>=3',
     'pytest>=8',
 ]
 
@@ -59,6 +61,7 @@ setup(
     entry_points={
         'pytest11': [
             'pysoa_test_fixtures = pysoa.test.plugins.pytest.fixtures',
+            'pysoa_test_plan = pysoa.test.plugins.pytest.plans',
         ],
     },
     extras_require={
