@@ -29,7 +29,6 @@ from pysoa.common.transport.errors import InvalidMessageError
 from pysoa.common.types import (
     JobRequest,
     JobResponse,
-    UnicodeKeysDict,
 )
 from pysoa.utils import chain_middleware
 from pysoa.version import __version_info__
@@ -92,7 +91,7 @@ class ServiceHandler:
         message_expiry_in_seconds: Optional[int] = None,
     ) -> None:
         with self.metrics.timer('client.send.excluding_middleware', resolution=_MICROSECONDS):
-            body = attr.asdict(job_request, dict_factory=UnicodeKeysDict) if isinstance(job_request, JobRequest) \
+            body = attr.asdict(job_request) if isinstance(job_request, JobRequest) \
                 else job_request
             self.transport.send_request_message(request_id, meta, body, message_expiry_in_seconds)
 

@@ -9,16 +9,19 @@ Set ``server_class`` and, optionally, ``server_settings`` (otherwise Django's ``
 services, or the ``SOA_SERVER_SETTINGS`` of the module named by the ``PYSOA_SETTINGS_MODULE`` environment variable).
 """
 
+import contextlib
 import importlib
 import os
 import traceback
 import unittest
 import warnings
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
     Dict,
+    Iterator,
     List,
     Optional,
     Tuple,
@@ -44,6 +47,15 @@ __all__ = (
     'ServerTestCase',
     'UnitTestServerTestCase',
 )
+
+
+@contextlib.contextmanager
+def _as_assertion_error() -> Iterator[None]:
+    """Report a pytest failure as an ``AssertionError``, so plain unittest runners count it as a failure."""
+    try:
+        yield
+    except pytest.fail.Exception as e:
+        raise AssertionError(str(e)) from None
 
 
 class BaseServerTestCase:
@@ -103,14 +115,15 @@ class BaseServerTestCase:
 
     def assertActionRunsWithAndReturnErrors(self, action: str, body: Optional[Body], **kwargs: Any) -> List[Error]:
         """Call the action, expect it to fail, and return its errors."""
-        with raises_call_action_error() as info:
-            self.call_action(action, body, **kwargs)
+        with _as_assertion_error():
+            with raises_call_action_error() as info:
+                self.call_action(action, body, **kwargs)
         return info.soa_errors  # type: ignore[attr-defined,no-any-return]
 
     def assertActionRunsWithFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
                                         only: bool = False, **kwargs: Any) -> None:
         """Call the action and expect, among its errors, these ``{field: code(s)}`` field errors."""
-        with raises_field_errors(field_errors, only=only):
+        with _as_assertion_error(), raises_field_errors(field_errors, only=only):
             self.call_action(action, body, **kwargs)
 
     def assertActionRunsWithOnlyFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
@@ -121,7 +134,7 @@ class BaseServerTestCase:
     def assertActionRunsWithErrorCodes(self, action: str, body: Optional[Body], error_codes: Any, only: bool = False,
                                        **kwargs: Any) -> None:
         """Call the action and expect, among its errors, (non-field) errors with these codes."""
-        with raises_error_codes(error_codes, only=only):
+        with _as_assertion_error(), raises_error_codes(error_codes, only=only):
             self.call_action(action, body, **kwargs)
 
     def assertActionRunsWithOnlyErrorCodes(self, action: str, body: Optional[Body], error_codes: Any,
@@ -217,6 +230,37 @@ class PyTestServerTestCase(BaseServerTestCase):
 
     _cleanups: List[Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]]
 
+    if TYPE_CHECKING:  # attached below from unittest.TestCase; declared here for type checkers
+        fail: Callable[..., Any]
+        assertEqual: Callable[..., Any]
+        assertNotEqual: Callable[..., Any]
+        assertMultiLineEqual: Callable[..., Any]
+        assertSequenceEqual: Callable[..., Any]
+        assertListEqual: Callable[..., Any]
+        assertTupleEqual: Callable[..., Any]
+        assertSetEqual: Callable[..., Any]
+        assertDictEqual: Callable[..., Any]
+        assertCountEqual: Callable[..., Any]
+        assertAlmostEqual: Callable[..., Any]
+        assertNotAlmostEqual: Callable[..., Any]
+        assertTrue: Callable[..., Any]
+        assertFalse: Callable[..., Any]
+        assertIs: Callable[..., Any]
+        assertIsNot: Callable[..., Any]
+        assertIsNone: Callable[..., Any]
+        assertIsNotNone: Callable[..., Any]
+        assertIn: Callable[..., Any]
+        assertNotIn: Callable[..., Any]
+        assertIsInstance: Callable[..., Any]
+        assertNotIsInstance: Callable[..., Any]
+        assertGreater: Callable[..., Any]
+        assertGreaterEqual: Callable[..., Any]
+        assertLess: Callable[..., Any]
+        assertLessEqual: Callable[..., Any]
+        assertRegex: Callable[..., Any]
+        assertNotRegex: Callable[..., Any]
+        assertLogs: Callable[..., Any]
+
     @classmethod
     def setup_class(cls) -> None:
         if hasattr(cls, 'setUpClass'):
@@ -247,13 +291,14 @@ class PyTestServerTestCase(BaseServerTestCase):
     def addCleanup(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``function`` after the test (last added, first called)."""
         warnings.warn('addCleanup is deprecated; use pytest fixtures with yield', DeprecationWarning, stacklevel=2)
-        self._cleanups.append((function, args, kwargs))
+        self.__dict__.setdefault('_cleanups', []).append((function, args, kwargs))
 
     def doCleanups(self) -> None:
         """Run the cleanups; the last failure is raised after all have run, earlier ones are printed."""
         failure: Optional[BaseException] = None
-        while self._cleanups:
-            function, args, kwargs = self._cleanups.pop()
+        cleanups = self.__dict__.setdefault('_cleanups', [])
+        while cleanups:
+            function, args, kwargs = cleanups.pop()
             try:
                 function(*args, **kwargs)
             except Exception as e:
@@ -265,6 +310,7 @@ class PyTestServerTestCase(BaseServerTestCase):
 
     def assertRaises(self, expected_exception: Any, *args: Any, **kwargs: Any) -> Any:
         """Like unittest's: with a callable, call it and expect the exception; else return a context manager."""
+        kwargs.pop('msg', None)  # unittest's context-manager keyword; pytest.raises has no equivalent
         if not args:
             return _RaisesContext(pytest.raises(expected_exception, **kwargs))
         function, *rest = args
@@ -274,6 +320,7 @@ class PyTestServerTestCase(BaseServerTestCase):
 
     def assertRaisesRegex(self, expected_exception: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
         """Like :meth:`assertRaises`, also matching the exception's text against ``expected_regex``."""
+        kwargs.pop('msg', None)
         if not args:
             return _RaisesContext(pytest.raises(expected_exception, match=expected_regex, **kwargs))
         function, *rest = args

@@ -8,10 +8,7 @@ from typing import (
 
 import attr
 
-from pysoa.common.types import (
-    JobResponse,
-    UnicodeKeysDict,
-)
+from pysoa.common.types import JobResponse
 
 
 __all__ = (
@@ -33,13 +30,13 @@ def job_response_to_dict(job_response: JobResponse, client_version: Tuple[int, .
     client older than 0.70.0 would reject errors carrying ``is_caller_error``).
     """
     if client_version >= _NEWEST_ADDITION:
-        return attr.asdict(job_response, dict_factory=UnicodeKeysDict)
+        return attr.asdict(job_response)
 
     def known_to_client(attribute: 'attr.Attribute[Any]', _value: Any) -> bool:
         added_in = attribute.metadata.get('added_in_version')
         return added_in is None or added_in <= client_version
 
-    return attr.asdict(job_response, dict_factory=UnicodeKeysDict, filter=known_to_client)
+    return attr.asdict(job_response, filter=known_to_client)
 
 
 def client_version_from_meta(meta: Dict[str, Any]) -> Tuple[int, ...]:
