@@ -26,6 +26,25 @@ import redis
 
 from pysoa.client.client import Client
 from pysoa.common.transport.errors import PySOATransportError
+from pysoa.common.types import (
+    ActionResponse,
+    JobResponse,
+)
+
+
+_interrupted = False
+
+
+def _on_interrupt(_signal_number: int, _frame: Any) -> None:
+    # Also remembered: a KeyboardInterrupt raised while Python runs a finalizer (__del__) is swallowed.
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def _check_interrupted() -> None:
+    if _interrupted:
+        raise KeyboardInterrupt
 
 
 def _free_port() -> int:
@@ -38,6 +57,7 @@ def _free_port() -> int:
 def _wait_until(condition: Callable[[], Any], seconds: float, what: str) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        _check_interrupted()
         try:
             result = condition()
             if result:
@@ -48,8 +68,17 @@ def _wait_until(condition: Callable[[], Any], seconds: float, what: str) -> Any:
     raise RuntimeError(f'Gave up after {seconds} seconds waiting for {what}')
 
 
-def _stop(process: Optional['subprocess.Popen[bytes]'], name: str) -> None:
-    if process is None or process.poll() is not None:
+def _spawn(started: List['subprocess.Popen[bytes]'], command: List[str], **kwargs: Any) -> None:
+    """Start a process and record it, with Ctrl+C held back in between, so no process goes unrecorded."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        started.append(subprocess.Popen(command, start_new_session=True, **kwargs))
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _stop(process: 'subprocess.Popen[bytes]', name: str) -> None:
+    if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
@@ -61,6 +90,7 @@ def _stop(process: Optional['subprocess.Popen[bytes]'], name: str) -> None:
 
 
 def _section(title: str) -> None:
+    _check_interrupted()
     print(f'\n== {title}')
 
 
@@ -85,18 +115,20 @@ def run_calls(client: Client) -> None:
     _show('response context', job.context)
 
     _section('Actions in parallel, each its own job: call_actions_parallel(...)')
-    for action in client.call_actions_parallel('example', [
+    for result in client.call_actions_parallel('example', [
         {'action': 'square', 'body': {'number': n}} for n in (1, 2, 3, 4)
     ]):
-        _show(action.action, action.body)
+        assert isinstance(result, ActionResponse)  # errors would have been raised
+        _show(result.action, result.body)
 
     _section('Jobs in parallel: call_jobs_parallel(...)')
-    for job in client.call_jobs_parallel([
+    for job_result in client.call_jobs_parallel([
         {'service_name': 'example', 'actions': [{'action': 'greet', 'body': {'name': 'Grace'}}]},
         {'service_name': 'example', 'actions': [{'action': 'slow_echo', 'body': {'message': 'async!',
                                                                                    'delay_seconds': 0.2}}]},
     ]):
-        for action in job.actions:
+        assert isinstance(job_result, JobResponse)
+        for action in job_result.actions:
             _show(action.action, action.body)
 
     _section('A nested call: sum_of_squares calls square through request.client, sharing the correlation id')
@@ -126,26 +158,22 @@ def main(argv: Optional[List[str]] = None) -> int:
               '`apt-get install -y redis-server`).', file=sys.stderr)
         return 1
 
-    redis_process: Optional[subprocess.Popen[bytes]] = None
-    service_process: Optional[subprocess.Popen[bytes]] = None
+    signal.signal(signal.SIGINT, _on_interrupt)
+    started: List[subprocess.Popen[bytes]] = []  # redis-server, then the service
     with tempfile.TemporaryDirectory(prefix='pysoa-demo-') as directory:
         port = _free_port()
         try:
             print(f'Starting a throwaway redis-server on 127.0.0.1:{port} ...')
-            redis_process = subprocess.Popen(
-                [redis_binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-                 '--dir', directory],
-                stdout=subprocess.DEVNULL, start_new_session=True,
-            )
-            _wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15, 'redis-server to start')
+            _spawn(started, [redis_binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly',
+                             'no', '--dir', directory], stdout=subprocess.DEVNULL)
+            with redis.Redis(port=port, socket_timeout=1) as probe:
+                _wait_until(probe.ping, 15, 'redis-server to start')
 
             environment: Dict[str, str] = {**os.environ, 'EXAMPLE_REDIS_PORT': str(port)}
             print('Starting the example service with two forked workers: '
                   'python -m example_service -s example_service.settings --fork 2 ...')
-            service_process = subprocess.Popen(
-                [sys.executable, '-m', 'example_service', '-s', 'example_service.settings', '--fork', '2'],
-                env=environment, start_new_session=True,
-            )
+            _spawn(started, [sys.executable, '-m', 'example_service', '-s', 'example_service.settings', '--fork', '2'],
+                   env=environment)
 
             os.environ['EXAMPLE_REDIS_PORT'] = str(port)
             from example_service.settings import CLIENT_SETTINGS
@@ -154,6 +182,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             _wait_until(lambda: client.call_action('example', 'status', {'verbose': False}, timeout=2), 30,
                         'the example service to answer')
             run_calls(client)
+            _check_interrupted()
             print('\nDone: every call style worked.')
             return 0
         except KeyboardInterrupt:
@@ -161,8 +190,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 130
         finally:
             print('\nStopping the example service and redis-server ...')
-            _stop(service_process, 'the example service')
-            _stop(redis_process, 'redis-server')
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the clean-up short
+            for process, name in reversed(list(zip(started, ('redis-server', 'the example service')))):
+                _stop(process, name)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,8 @@ Restarting a server when its code changes (``--use-file-watcher``), for developm
 
 The process started by the user becomes a supervisor that runs the server in a child process (the same command,
 with ``PYSOA_RELOADER_RUN_MAIN=true`` in its environment) and starts a new child whenever one exits with
-:data:`NEED_RELOAD_EXIT_CODE`. The child watches the files of its loaded modules (with inotify if the
+:data:`NEED_RELOAD_EXIT_CODE`; SIGTERM and SIGHUP sent to the supervisor are passed on to the child, and the
+supervisor exits when it does. The child watches the files of its loaded modules (with inotify if the
 ``inotify_simple`` package is installed, else by checking modification times every second) and, when one changes,
 stops the server gracefully and exits with that code.
 """
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from types import FrameType
 from typing import (
     Any,
     Callable,
@@ -78,14 +80,30 @@ class Reloader:
 
     def _supervise(self) -> None:
         environment = {**os.environ, _RUN_MAIN_VARIABLE: 'true'}
+        child: Optional[subprocess.Popen[bytes]] = None
+        stop_requested = False
+
+        def pass_on(signal_number: int, _frame: Optional[FrameType]) -> None:
+            # A stop signal sent to this process alone must stop the server too, not leave it running orphaned.
+            nonlocal stop_requested
+            stop_requested = True
+            if child is not None:
+                child.send_signal(signal_number)
+
+        for signal_number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signal_number, pass_on)
         while True:
             child = subprocess.Popen(self.restart_command(), env=environment)
+            if stop_requested:  # the stop signal came while no child was running
+                child.send_signal(signal.SIGTERM)
             while True:
                 try:
                     exit_code = child.wait()
                     break
                 except KeyboardInterrupt:
                     continue  # the child got the same Ctrl+C and is stopping; wait for it
+            if exit_code == NEED_RELOAD_EXIT_CODE and stop_requested:
+                sys.exit(0)
             if exit_code != NEED_RELOAD_EXIT_CODE:
                 if exit_code < 0:
                     signal.signal(-exit_code, signal.SIG_DFL)

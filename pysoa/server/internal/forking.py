@@ -10,6 +10,7 @@ import time
 from types import FrameType
 from typing import (
     TYPE_CHECKING,
+    Any,
     Deque,
     Dict,
     Optional,
@@ -29,16 +30,32 @@ __all__ = (
 # (restarts, within seconds): a worker restarted this often is not restarted again.
 MAXIMUM_RESPAWNS = ((3, 15), (8, 60))
 
+# The signals the supervisor handles itself; workers must not inherit its handling of them.
+_SUPERVISOR_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
 
 def _print(message: str) -> None:
     print(message, flush=True)
 
 
+def _run_worker(server_class: Type['Server'], index: int, signal_handlers: Dict[int, Any]) -> None:
+    # A worker starts with the signal handling the process had before it began forking (not the supervisor's, nor
+    # the ignoring while spawning), so a stop signal arriving before the server installs its own handlers stops it.
+    # The monitor thread that forked it blocked these signals, so none was handled in between; unblock them now.
+    for signal_number, handler in signal_handlers.items():
+        signal.signal(signal_number, handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SUPERVISOR_SIGNALS)
+    server_class.main(index)
+
+
 class _Supervisor:
-    def __init__(self, server_class: Type['Server'], worker_count: int, respawn: bool) -> None:
+    def __init__(
+        self, server_class: Type['Server'], worker_count: int, respawn: bool, worker_signal_handlers: Dict[int, Any],
+    ) -> None:
         self.server_class = server_class
         self.worker_count = worker_count
         self.respawn = respawn
+        self.worker_signal_handlers = worker_signal_handlers
         self.stopping = threading.Event()
         self.processes: Dict[int, multiprocessing.process.BaseProcess] = {}
         self.lock = threading.Lock()
@@ -48,12 +65,19 @@ class _Supervisor:
         with self.lock:
             if self.stopping.is_set():
                 return None
-            process = self.context.Process(target=self.server_class.main, name=f'pysoa-worker-{index}', args=(index,))
+            process = self.context.Process(
+                target=_run_worker,
+                name=f'pysoa-worker-{index}',
+                args=(self.server_class, index, self.worker_signal_handlers),
+            )
             process.start()
             self.processes[index] = process
             return process
 
     def monitor(self, index: int) -> None:
+        # The main thread handles the supervisor's signals. Blocked here, they also stay blocked in the workers this
+        # thread forks until _run_worker has restored the workers' own signal handling.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SUPERVISOR_SIGNALS)
         restarts: Deque[float] = collections.deque()
         process = self.start_worker(index)
         while process is not None:
@@ -96,7 +120,11 @@ def run_forked_workers(server_class: Type['Server'], worker_count: int, respawn:
         _print(f'WARNING: Capping the number of forked server processes at {cap} (5 per CPU).')
         worker_count = cap
 
-    supervisor = _Supervisor(server_class, worker_count, respawn)
+    original_handlers = {s: signal.getsignal(s) for s in _SUPERVISOR_SIGNALS}
+    worker_signal_handlers: Dict[int, Any] = {
+        s: signal.SIG_DFL if h is None else h for s, h in original_handlers.items()
+    }
+    supervisor = _Supervisor(server_class, worker_count, respawn, worker_signal_handlers)
     ignored = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         server_class.pre_fork()

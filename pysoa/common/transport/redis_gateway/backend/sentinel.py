@@ -67,6 +67,7 @@ class SentinelRedisClient(BaseRedisClient):
         connection_kwargs.setdefault('socket_connect_timeout', 5.0)
         connection_kwargs.setdefault('socket_keepalive', True)
         connection_kwargs.setdefault('protocol', 2)  # RESP3 needs Redis 6+
+        connection_kwargs.setdefault('socket_timeout', None)  # BLPOP waits as long as its own timeout says
         sentinel_kwargs = dict(sentinel_kwargs or {})
         sentinel_kwargs.setdefault('socket_connect_timeout', 5.0)
         sentinel_kwargs.setdefault('socket_timeout', 5.0)

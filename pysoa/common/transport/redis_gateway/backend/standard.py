@@ -45,6 +45,8 @@ class StandardRedisClient(BaseRedisClient):
         connection_kwargs.setdefault('socket_keepalive', True)
         # RESP2 works with every Redis PySOA supports (RESP3 needs Redis 6+).
         connection_kwargs.setdefault('protocol', 2)
+        # No socket read timeout (redis-py 6+ defaults to 5 s): a BLPOP waits as long as its own timeout says.
+        connection_kwargs.setdefault('socket_timeout', None)
 
         self._clients: List[redis.Redis] = []
         for host in hosts or [('localhost', 6379)]:
