@@ -15,21 +15,6 @@ from tests.support.redis_processes import (
 
 
 @pytest.fixture(scope='session')
-def redis_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp('redis-standalone'), free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_server(redis_session_server: RedisServer) -> RedisServer:
-    """A standalone Redis, emptied before each test."""
-    with redis_session_server.client() as client:
-        client.flushall()
-    return redis_session_server
-
-
-@pytest.fixture(scope='session')
 def second_redis_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path_factory.mktemp('redis-second'), free_port()).start()
     yield server
