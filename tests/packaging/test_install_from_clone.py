@@ -1,6 +1,6 @@
 """
-A fresh clone installs into a clean virtualenv with ``pip install .`` and every public module imports from the
-installed copy. This test builds that virtualenv, so it takes a little while and needs PyPI for the dependencies.
+A fresh clone installs into a clean virtualenv with ``pip install .`` and every public module that needs no extra
+(Django, the test utilities) imports from the installed copy. This test builds that virtualenv, so it takes a little while and needs PyPI for the dependencies.
 """
 
 import json
@@ -32,6 +32,28 @@ MODULES = [
     'pysoa.common.transport.base',
     'pysoa.common.transport.errors',
     'pysoa.common.types',
+    'pysoa.common.transport.local',
+    'pysoa.common.transport.redis_gateway.client',
+    'pysoa.common.transport.redis_gateway.server',
+    'pysoa.common.transport.redis_gateway.core',
+    'pysoa.common.transport.redis_gateway.backend.standard',
+    'pysoa.common.transport.redis_gateway.backend.sentinel',
+    'pysoa.client.client',
+    'pysoa.client.expander',
+    'pysoa.client.middleware',
+    'pysoa.client.settings',
+    'pysoa.server.server',
+    'pysoa.server.standalone',
+    'pysoa.server.autoreload',
+    'pysoa.server.action',
+    'pysoa.server.action.status',
+    'pysoa.server.action.switched',
+    'pysoa.server.action.introspection',
+    'pysoa.server.middleware',
+    'pysoa.server.coroutine',
+    'pysoa.server.settings',
+    'pysoa.server.schemas',
+    'pysoa.server.types',
 ]
 
 CHECK_SCRIPT = """
