@@ -1,6 +1,7 @@
 """
 A fresh clone installs into a clean virtualenv with ``pip install .`` and every public module that needs no extra
-(Django, the test utilities) imports from the installed copy. This test builds that virtualenv, so it takes a little while and needs PyPI for the dependencies.
+(Django, the test utilities) imports from the installed copy. This test builds that virtualenv, so it takes a little
+while and needs PyPI for the dependencies.
 """
 
 import json
