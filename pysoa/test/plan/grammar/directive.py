@@ -251,6 +251,16 @@ class Directive(abc.ABC):
         return f'{self.name()}: {recursive_parse_expr_repr(self.get_full_grammar())}'
 
 
+class ChecksNothingAfterActions:
+    """
+    For directives whose work is done before or around an action (inputs, set-up, mocks, ...): implements
+    :meth:`Directive.assert_test_case_action_results` as a no-op. Put it first among the bases.
+    """
+
+    def assert_test_case_action_results(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to check after each action."""
+
+
 class ActionDirective(Directive, abc.ABC):
     """
     A directive about one action case: its grammar starts with ``action[.index]: [global]`` (results names

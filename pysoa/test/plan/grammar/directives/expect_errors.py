@@ -34,6 +34,7 @@ from pysoa.test.plan.grammar.data_types import get_typed_value
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
+    ChecksNothingAfterActions,
     TestCase,
     TestFixture,
     VarValueGrammar,
@@ -88,7 +89,7 @@ def format_errors(errors: Sequence[Any]) -> str:
     return '\n'.join(lines) if lines else '    (none)'
 
 
-class _ErrorExpectationDirective(ActionDirective):
+class _ErrorExpectationDirective(ChecksNothingAfterActions, ActionDirective):
     """Shared by the ``expect: ... error:`` directives: they build error templates."""
 
     @classmethod
@@ -124,19 +125,6 @@ class _ErrorExpectationDirective(ActionDirective):
             kind = 'exact'
         expectations = action_case.setdefault('error_expectations', {}).setdefault(scope, {})
         expectations.setdefault(kind, []).append(template)
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass  # `ExpectErrorDirective` checks the templates of all four error directives
 
 
 class ExpectErrorFieldMessageDirective(_ErrorExpectationDirective):

@@ -38,6 +38,7 @@ from pysoa.test.plan.grammar.data_types import (
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
+    ChecksNothingAfterActions,
     TestCase,
     TestFixture,
     VarNameGrammar,
@@ -91,19 +92,8 @@ def _errors_note(action_response: Optional[ActionResponse], job_response: JobRes
     return f'The {scope} failed with:\n{format_errors(errors)}{server_error_details(errors)}\n'
 
 
-class _ValueDirective(ActionDirective):
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass
+class _ValueDirective(ChecksNothingAfterActions, ActionDirective):
+    """The base of the value expectation directives; :class:`ExpectValueDirective` checks them all after an action."""
 
 
 class ExpectValueDirective(_ValueDirective):

@@ -8,7 +8,6 @@ import re
 from typing import (
     Any,
     Dict,
-    Optional,
 )
 
 from pyparsing import (
@@ -16,13 +15,10 @@ from pyparsing import (
     ParseResults,
 )
 
-from pysoa.common.types import (
-    ActionResponse,
-    JobResponse,
-)
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
+    ChecksNothingAfterActions,
     Directive,
     TestCase,
     TestFixture,
@@ -80,7 +76,7 @@ def _stop(case: Dict[str, Any]) -> None:
         freezer.stop()
 
 
-class FreezeTimeTestDirective(Directive):
+class FreezeTimeTestDirective(ChecksNothingAfterActions, Directive):
     """``freeze time: now | YYYY-MM-DDTHH:MM:SSZ`` for the whole test case."""
 
     @classmethod
@@ -101,21 +97,8 @@ class FreezeTimeTestDirective(Directive):
     def tear_down_test_case(self, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any) -> None:
         _stop(test_case)
 
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass
 
-
-class FreezeTimeActionDirective(ActionDirective):
+class FreezeTimeActionDirective(ChecksNothingAfterActions, ActionDirective):
     """``action: freeze time: now | YYYY-MM-DDTHH:MM:SSZ`` for this action only."""
 
     @classmethod
@@ -137,16 +120,3 @@ class FreezeTimeActionDirective(ActionDirective):
     def tear_down_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
                                    test_fixture: TestFixture, **kwargs: Any) -> None:
         _stop(action_case)
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass

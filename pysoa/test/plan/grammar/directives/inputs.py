@@ -1,9 +1,5 @@
 """``action: [job control | job context] input [type]: path: value``: the request body and job headers of a call."""
 
-from typing import (
-    Any,
-    Optional,
-)
 
 from pyparsing import (
     Opt,
@@ -11,18 +7,14 @@ from pyparsing import (
     ParseResults,
 )
 
-from pysoa.common.types import (
-    ActionResponse,
-    JobResponse,
-)
 from pysoa.test.plan.grammar.data_types import (
     get_parsed_data_type_value,
 )
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
+    ChecksNothingAfterActions,
     TestCase,
-    TestFixture,
     VarNameGrammar,
     VarValueGrammar,
     colon,
@@ -39,7 +31,7 @@ INPUT_KEYS = {'': 'inputs', 'control': 'job_control_inputs', 'context': 'job_con
 """Where the inputs go in the action case: the action body, the job control header, the job context header."""
 
 
-class ActionInputDirective(ActionDirective):
+class ActionInputDirective(ChecksNothingAfterActions, ActionDirective):
     """
     ``action: input [type]: path: value`` puts a value into the action's request body; with ``job control`` or
     ``job context`` before ``input``, into the job's control or context header instead.
@@ -66,16 +58,3 @@ class ActionInputDirective(ActionDirective):
         key = INPUT_KEYS[get_result(parse_results, 'job_slot') or '']
         value = get_parsed_data_type_value(parse_results, parse_results['value'])
         path_put(action_case.setdefault(key, {}), parse_results['variable_name'], value)
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass

@@ -1,9 +1,5 @@
 """Comments and the test case header: ``test name:``, ``test description:`` and ``test skip:``."""
 
-from typing import (
-    Any,
-    Optional,
-)
 
 from pyparsing import (
     Opt,
@@ -14,15 +10,11 @@ from pyparsing import (
     alphanums,
 )
 
-from pysoa.common.types import (
-    ActionResponse,
-    JobResponse,
-)
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
+    ChecksNothingAfterActions,
     Directive,
     TestCase,
-    TestFixture,
     VarValueGrammar,
     colon,
     keyword,
@@ -33,21 +25,8 @@ from pysoa.test.plan.grammar.directive import (
 __all__ = ()
 
 
-class _HeaderDirective(Directive):
+class _HeaderDirective(ChecksNothingAfterActions, Directive):
     """A directive that only stores something at parse time."""
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass
 
 
 class FixtureCommentDirective(_HeaderDirective):

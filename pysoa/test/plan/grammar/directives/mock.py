@@ -31,6 +31,7 @@ from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
     ActionResults,
+    ChecksNothingAfterActions,
     Directive,
     TestCase,
     TestFixture,
@@ -139,22 +140,7 @@ class _MockResultMixin:
         _mock_data(action_case, parse_results).setdefault('configure', []).append(entry)
 
 
-class _NoActionResults:
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass
-
-
-class MockAssertCalledForTestDirective(_MockCalledMixin, _NoActionResults, Directive):
+class MockAssertCalledForTestDirective(_MockCalledMixin, ChecksNothingAfterActions, Directive):
     """``mock: target: expect [not] called [attr.path]: [[args...], {kwargs}]`` (checked after the test case)."""
 
     @classmethod
@@ -195,7 +181,7 @@ class MockAssertCalledForActionDirective(_MockCalledMixin, ActionDirective):
         check_mock_expectations(action_case)
 
 
-class MockResultForTestDirective(_MockResultMixin, _NoActionResults, Directive):
+class MockResultForTestDirective(_MockResultMixin, ChecksNothingAfterActions, Directive):
     """``mock: target: attr.path: [exception | delete] value``; patches the target for the whole test case."""
 
     @classmethod
@@ -213,7 +199,7 @@ class MockResultForTestDirective(_MockResultMixin, _NoActionResults, Directive):
         stop_mock_patches(test_case)
 
 
-class MockResultForActionDirective(_MockResultMixin, ActionDirective):
+class MockResultForActionDirective(ChecksNothingAfterActions, _MockResultMixin, ActionDirective):
     """``action: mock: target: attr.path: [exception | delete] value``; patches the target for this action only."""
 
     @classmethod
@@ -231,16 +217,3 @@ class MockResultForActionDirective(_MockResultMixin, ActionDirective):
     def tear_down_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
                                    test_fixture: TestFixture, **kwargs: Any) -> None:
         stop_mock_patches(action_case)
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass

@@ -39,6 +39,7 @@ from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
     ActionResults,
+    ChecksNothingAfterActions,
     Directive,
     TestCase,
     TestFixture,
@@ -186,23 +187,10 @@ def _check_stub(service: str, action: str, stub_mock: Any, data: Dict[str, Any])
             ) from None
 
 
-class _StubMixin:
+class _StubMixin(ChecksNothingAfterActions):
     def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
                                         parse_results: ParseResults, file_name: str, line_number: int) -> None:
         _ingest(action_case, parse_results, file_name, line_number)
-
-    def assert_test_case_action_results(
-        self,
-        action_name: str,
-        action_case: ActionCase,
-        test_case: TestCase,
-        test_fixture: TestFixture,
-        action_response: Optional[ActionResponse],
-        job_response: JobResponse,
-        action_path: str,
-        **kwargs: Any,
-    ) -> None:
-        pass
 
 
 class _TestStubMixin(_StubMixin):
