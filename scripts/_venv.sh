@@ -1,11 +1,15 @@
-# Shared by the scripts in this folder: create (once) and refresh (when the requirements change) the project's
-# virtualenv in .venv, then put it first on PATH. Sourced, not run.
+# Shared by the scripts in this folder: create (once) and refresh (when the requirements or the lock change) a
+# virtualenv of the project, then put it first on PATH. Sourced, not run.
+#
+# ensure_venv          .venv, every package at the exact version pinned in requirements/lock.txt (reproducible).
+# ensure_venv latest   .venv-latest, the newest versions that setup.py and dev-requirements.txt allow (drift check).
 
 PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${PYSOA_VENV:-$PROJECT_ROOT/.venv}"
+LOCK_FILE="$PROJECT_ROOT/requirements/lock.txt"
 
 pick_python() {
     if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
+    # requirements/lock.txt is resolved for CPython 3.11: prefer it.
     for candidate in python3.11 python3.12 python3.10 python3.9 python3; do
         if command -v "$candidate" >/dev/null 2>&1 \
                 && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
@@ -16,27 +20,48 @@ pick_python() {
     return 1
 }
 
+# Installs pip, then the project with its extras and the test tools, into the virtualenv $1. With a lock file as $2,
+# every package (and the build backend pip fetches for the editable install) is held at the locked version.
+install_requirements() {
+    local venv="$1" lock="${2:-}"
+    local python="$venv/bin/python" extras="$PROJECT_ROOT[testing,django,docs]"
+    local dev="$PROJECT_ROOT/dev-requirements.txt"
+    if [ -n "$lock" ]; then
+        PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check pip \
+            && PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check -e "$extras" -r "$dev"
+    else
+        "$python" -m pip install --disable-pip-version-check --upgrade pip setuptools wheel \
+            && "$python" -m pip install --disable-pip-version-check --upgrade --upgrade-strategy eager \
+                -e "$extras" -r "$dev"
+    fi
+}
+
 ensure_venv() {
-    local python
+    local mode="${1:-locked}" venv lock python
+    if [ "$mode" = "latest" ]; then
+        venv="${PYSOA_LATEST_VENV:-$PROJECT_ROOT/.venv-latest}"; lock=""
+    else
+        venv="${PYSOA_VENV:-$PROJECT_ROOT/.venv}"; lock="$LOCK_FILE"
+    fi
     python="$(pick_python)" || return 1
-    if [ ! -x "$VENV/bin/python" ]; then
-        echo "==> Creating virtualenv $VENV with $python"
-        "$python" -m venv "$VENV" || return 1
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "==> Creating virtualenv $venv with $python"
+        "$python" -m venv "$venv" || return 1
     fi
-    local stamp="$VENV/.pysoa-requirements"
-    local wanted
-    wanted="$(cat "$PROJECT_ROOT/setup.py" "$PROJECT_ROOT/dev-requirements.txt" | sha256sum | cut -d' ' -f1)"
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-        echo "==> Installing PySOA and its test requirements into $VENV"
-        local log="$VENV/pysoa-install.log"
-        if ! { "$VENV/bin/python" -m pip install --upgrade pip \
-                && "$VENV/bin/python" -m pip install -e "$PROJECT_ROOT[testing]" -r "$PROJECT_ROOT/dev-requirements.txt"
-             } >"$log" 2>&1; then
-            tail -n 40 "$log" >&2
-            echo "ERROR: installing the requirements failed; the whole log is in $log" >&2
-            return 1
-        fi
-        echo "$wanted" > "$stamp"
+    local stamp="$venv/.pysoa-requirements" wanted
+    wanted="$(cat "$PROJECT_ROOT/setup.py" "$PROJECT_ROOT/dev-requirements.txt" ${lock:+"$lock"} | sha256sum | cut -d' ' -f1)"
+    # The latest environment is refreshed on every run: "newest" changes without any file of ours changing.
+    if [ -n "$lock" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
+        return 0
     fi
-    export PATH="$VENV/bin:$PATH"
+    echo "==> Installing PySOA and its test requirements into $venv${lock:+ (versions from ${lock#"$PROJECT_ROOT"/})}"
+    local log="$venv/pysoa-install.log"
+    if ! install_requirements "$venv" "$lock" >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "ERROR: installing the requirements failed; the whole log is in $log" >&2
+        return 1
+    fi
+    echo "$wanted" > "$stamp"
+    export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
 }

@@ -1,9 +1,13 @@
-"""Fixtures shared by every test folder: a real standalone Redis (see tests/support/redis_processes.py)."""
+"""
+Fixtures shared by every test folder: a real standalone Redis (see tests/support/redis_processes.py) and PySOA 1.4.9
+in a virtualenv of its own, to compare with (``original_python``, see tests/support/original_pysoa.py).
+"""
 
 from typing import Iterator
 
 import pytest
 
+from tests.support.original_pysoa import original_python  # noqa: F401  (a fixture, shared this way)
 from tests.support.redis_processes import (
     RedisServer,
     free_port,

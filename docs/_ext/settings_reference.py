@@ -176,6 +176,8 @@ class SettingsReference(SphinxDirective):
 
         target_path = self.arguments[0]
         target = _import(target_path)
+        if isinstance(target, type) and issubclass(target, fields.Dictionary):
+            target = target()  # a schema class (1.4.9 defines some this way): an instance holds the schema
         if isinstance(target, type) and issubclass(target, Settings):
             contents = dict(target.schema)
             optional_keys = set(target.defaults)
@@ -241,10 +243,14 @@ class SettingsReference(SphinxDirective):
 
     def _transport_defaults(self, transport_path: str, schema: Any) -> Dict[str, Any]:
         """The defaults an instance of the transport applies, for each optional key of its schema."""
+        from conformity import fields
         from pymetrics.recorders.noop import noop_metrics
 
         transport_class = _import(transport_path)
-        if getattr(transport_class, '_conformity_initialization_schema', None) is not schema:
+        registered = getattr(transport_class, '_conformity_initialization_schema', None)
+        # A schema class (not a plain Dictionary) is registered as an instance of its own.
+        same_schema_class = type(schema) is not fields.Dictionary and isinstance(registered, type(schema))
+        if registered is not schema and not same_schema_class:
             _logger.warning(
                 'settings-reference: %s does not register %s as its settings schema',
                 transport_path, self.arguments[0], location=self.get_location(),

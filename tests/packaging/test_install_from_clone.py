@@ -79,6 +79,8 @@ def test_clean_virtualenv_installs_a_fresh_clone_and_imports_every_module(tmp_pa
     venv.create(environment, with_pip=True)
     python = environment / 'bin' / 'python'
     env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')}
+    # The dependencies and the build backend at the versions the test command pins, not whatever is newest today.
+    env['PIP_CONSTRAINT'] = str(REPO_ROOT / 'requirements' / 'lock.txt')
     install = subprocess.run(
         [str(python), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '.'],
         cwd=clone, env=env, capture_output=True, text=True,

@@ -259,7 +259,15 @@ class TlsFiles:
         self.server_key = directory / 'server.key'
 
 
-def make_tls_files(directory: pathlib.Path) -> TlsFiles:
+def make_tls_files(
+    directory: pathlib.Path,
+    subject_alt_names: Optional[str] = 'IP:127.0.0.1,DNS:localhost',
+    authority: Optional[TlsFiles] = None,
+) -> TlsFiles:
+    """
+    A server certificate and key in ``directory``, for ``subject_alt_names`` (``None``: a certificate that names no
+    host, as many made for PySOA 1.4.9 services do), signed by ``authority``'s CA or by a new CA made here.
+    """
     openssl = shutil.which('openssl')
     if openssl is None:
         raise RuntimeError('openssl is needed to make test certificates: apt-get install -y openssl')
@@ -269,11 +277,19 @@ def make_tls_files(directory: pathlib.Path) -> TlsFiles:
     def run(*arguments: str) -> None:
         subprocess.run([openssl, *arguments], cwd=directory, check=True, capture_output=True)
 
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-        '-subj', '/CN=PySOA test CA')
-    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost')
-    (directory / 'san.ext').write_text('subjectAltName=IP:127.0.0.1,DNS:localhost\n')
-    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out',
-        'server.crt', '-days', '2', '-extfile', 'san.ext')
+    if authority is None:
+        run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
+            '-subj', '/CN=PySOA test CA')
+    else:
+        files.ca_certificate = authority.ca_certificate
+    ca_key = files.ca_certificate.with_suffix('.key')
+    subject = '/CN=localhost' if subject_alt_names else '/CN=PySOA test server'
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', subject)
+    names = []
+    if subject_alt_names:
+        (directory / 'san.ext').write_text(f'subjectAltName={subject_alt_names}\n')
+        names = ['-extfile', 'san.ext']
+    run('x509', '-req', '-in', 'server.csr', '-CA', str(files.ca_certificate), '-CAkey', str(ca_key),
+        '-CAcreateserial', '-out', 'server.crt', '-days', '2', *names)
     os.chmod(files.server_key, 0o600)
     return files

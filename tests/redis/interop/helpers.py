@@ -8,7 +8,6 @@ this repository and with a clean ``PYTHONPATH``, so that ``import pysoa`` finds 
 """
 
 import json
-import os
 import pathlib
 import queue
 import re
@@ -25,6 +24,7 @@ from typing import (
 )
 
 from tests.redis.interop.original import wire_values
+from tests.support.original_pysoa import clean_environment
 from tests.support.redis_processes import (
     RedisServer,
     wait_for,
@@ -99,11 +99,6 @@ JOB_ERRORS = [
 
 #: Rows of ``wire_values.big_body`` for a response of about 330 KB: chunked (over 100 KB) in 3 or 4 chunks.
 BIG_ROWS = 3000
-
-
-def clean_environment() -> Dict[str, str]:
-    """This process's environment without what would make a child Python import this project's ``pysoa``."""
-    return {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')}
 
 
 # Wire formats and settings --------------------------------------------------------------------------------------------

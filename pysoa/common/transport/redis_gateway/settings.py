@@ -26,7 +26,9 @@ BackendLayerSchema = fields.Dictionary(
     {
         'connection_kwargs': fields.SchemalessDictionary(
             description='The arguments used when creating all Redis connections (see the redis-py docs): for '
-                        'example `username`, `password`, `ssl`, `ssl_ca_certs`, `socket_timeout`',
+                        'example `username`, `password`, `ssl`, `ssl_ca_certs`, `socket_timeout`. A certificate or '
+                        'CA file (`ssl_certfile`, `ssl_ca_certs`, ...) switches TLS on; host names are checked only '
+                        'with `ssl_check_hostname: True` (recommended)',
         ),
         'hosts': fields.List(
             _host,

@@ -7,8 +7,10 @@ import random
 from typing import (
     Any,
     Callable,
+    Dict,
     Iterator,
     List,
+    Mapping,
     Optional,
     Sequence,
 )
@@ -119,6 +121,35 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
 
     def reset_clients(self) -> None:  # noqa: B027 -- an optional hook: the standard backend has nothing to forget
         """Forget cached connections after an error, so that the next use finds the current masters."""
+
+
+#: ``connection_kwargs`` keys that ask for TLS on their own, as PySOA 1.4.9 services configure it.
+_TLS_FILE_KEYS = ('ssl_certfile', 'ssl_keyfile', 'ssl_ca_certs', 'ssl_ca_path', 'ssl_ca_data')
+
+
+def connection_settings(
+    connection_kwargs: Optional[Mapping[str, Any]],
+    socket_timeout: Optional[float],
+) -> Dict[str, Any]:
+    """
+    The keyword arguments for ``redis.Redis`` (or a Sentinel) connections: the user's ``connection_kwargs`` over
+    PySOA's defaults. Naming a certificate or CA file (``ssl_certfile``, ``ssl_ca_certs``, ...) switches TLS on, as
+    it did in 1.4.9, unless ``ssl`` is set to false; with TLS, host names are only checked when
+    ``ssl_check_hostname`` asks for it (redis-py 6 and later check by default, the versions 1.4.9 ran on did not).
+
+    :param connection_kwargs: What the settings say, or ``None``.
+    :param socket_timeout: The default socket read timeout in seconds (``None``: wait as long as the command says).
+    """
+    settings = dict(connection_kwargs or {})
+    settings.setdefault('socket_connect_timeout', 5.0)
+    settings.setdefault('socket_keepalive', True)
+    settings.setdefault('protocol', 2)  # RESP2 works with every Redis PySOA supports; RESP3 needs Redis 6+
+    settings.setdefault('socket_timeout', socket_timeout)
+    if 'ssl' not in settings and any(key in settings for key in _TLS_FILE_KEYS):
+        settings['ssl'] = True
+    if settings.get('ssl'):
+        settings.setdefault('ssl_check_hostname', False)
+    return settings
 
 
 def _no_counter(name: str) -> Counter:

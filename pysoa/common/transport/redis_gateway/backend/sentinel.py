@@ -23,6 +23,7 @@ from redis.sentinel import (
 from pysoa.common.transport.redis_gateway.backend.base import (
     BaseRedisClient,
     CannotGetConnectionError,
+    connection_settings,
 )
 
 
@@ -39,10 +40,12 @@ class SentinelRedisClient(BaseRedisClient):
     :param hosts: The Sentinels, as ``("host", port)`` tuples or host names (port 26379); by default
                   ``localhost:26379``.
     :param connection_kwargs: Arguments for the connections to the masters (``username``, ``password``, ``ssl``, ...).
+                              A certificate or CA file (``ssl_certfile``, ``ssl_ca_certs``, ...) switches TLS on;
+                              host names are checked only with ``ssl_check_hostname: True``.
     :param sentinel_services: The Sentinel service (master) names, in the order every client and server must share.
     :param sentinel_failover_retries: How many more times to look for a master that Sentinel cannot name (as during
                                       a failover), waiting a little longer each time.
-    :param sentinel_kwargs: Arguments for the connections to the Sentinels themselves.
+    :param sentinel_kwargs: Arguments for the connections to the Sentinels themselves (TLS as for the masters).
     """
 
     def __init__(
@@ -63,18 +66,11 @@ class SentinelRedisClient(BaseRedisClient):
         sentinel_hosts = [
             (host, 26379) if isinstance(host, str) else (host[0], host[1]) for host in (hosts or [('localhost', 26379)])
         ]
-        connection_kwargs = dict(connection_kwargs or {})
-        connection_kwargs.setdefault('socket_connect_timeout', 5.0)
-        connection_kwargs.setdefault('socket_keepalive', True)
-        connection_kwargs.setdefault('protocol', 2)  # RESP3 needs Redis 6+
-        connection_kwargs.setdefault('socket_timeout', None)  # BLPOP waits as long as its own timeout says
-        sentinel_kwargs = dict(sentinel_kwargs or {})
-        sentinel_kwargs.setdefault('socket_connect_timeout', 5.0)
-        sentinel_kwargs.setdefault('socket_timeout', 5.0)
-        sentinel_kwargs.setdefault('socket_keepalive', True)
-
-        self._sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            sentinel_hosts, sentinel_kwargs=sentinel_kwargs, **connection_kwargs,
+        self._sentinel = Sentinel(
+            sentinel_hosts,
+            sentinel_kwargs=connection_settings(sentinel_kwargs, socket_timeout=5.0),
+            # A BLPOP on a master waits as long as its own timeout says.
+            **connection_settings(connection_kwargs, socket_timeout=None),
         )
         self._services: List[str] = list(sentinel_services) if sentinel_services else self._discover_services()
         if not self._services:
@@ -90,10 +86,13 @@ class SentinelRedisClient(BaseRedisClient):
             try:
                 masters = sentinel.sentinel_masters()
             except redis.RedisError as e:
-                failures.append(f'{sentinel!r}: {e!r}')
+                failures.append(f'{_address(sentinel)}: {e}')
                 continue
             return [str(name) for name in masters]
-        raise redis.ConnectionError('Could not discover Sentinel services from any Sentinel: ' + '; '.join(failures))
+        raise redis.ConnectionError(
+            'Could not discover the Sentinel services from any Sentinel (' + '; '.join(failures) + '). Check the '
+            'Sentinel hosts and sentinel_kwargs (TLS, password), or list the services in sentinel_services.',
+        )
 
     @property
     def services(self) -> List[str]:
@@ -104,16 +103,28 @@ class SentinelRedisClient(BaseRedisClient):
         if not 0 <= index < len(self._services):
             raise ValueError(f'There are only {len(self._services)} hosts, but you asked for connection {index}.')
         service = self._services[index]
+        reason = ''
         for attempt in range(self._failover_retries + 1):
             try:
                 return self._get_master_client(service)
-            except MasterNotFoundError:
+            except MasterNotFoundError as e:
                 self.reset_clients()
-                _logger.warning('Redis Sentinel cannot name a master for service %s (failover in progress?)', service)
+                reason = self._readable(e)
+                _logger.warning('Redis Sentinel cannot name a master for service %s: %s', service, reason)
                 if attempt < self._failover_retries:
                     self.counter_factory('backend.sentinel.master_not_found_retry').increment()
                     time.sleep((2 ** attempt + random.random()) / 4.0)
-        raise CannotGetConnectionError('Master not found; gave up reloading master info after failover.')
+        raise CannotGetConnectionError(
+            f'Master not found; gave up reloading master info after failover. {reason}. Check that the Sentinels are '
+            f'up and monitor service {service!r}, and their connection settings (TLS, password).',
+        )
+
+    def _readable(self, error: MasterNotFoundError) -> str:
+        """redis-py's message with each Sentinel named by its address instead of its client's long repr."""
+        message = str(error)
+        for sentinel in self._sentinel.sentinels:
+            message = message.replace(str(sentinel), _address(sentinel))
+        return message
 
     def _get_master_client(self, service: str) -> redis.Redis:
         client = self._master_clients.get(service)
@@ -121,8 +132,8 @@ class SentinelRedisClient(BaseRedisClient):
             with self._lock:
                 client = self._master_clients.get(service)
                 if client is None:
-                    address = self._sentinel.discover_master(service)  # type: ignore[no-untyped-call]
-                    client = self._sentinel.master_for(service)  # type: ignore[no-untyped-call]
+                    address = self._sentinel.discover_master(service)
+                    client = self._sentinel.master_for(service)
                     self._master_clients[service] = client
                     self.counter_factory('backend.sentinel.populate_master_client').increment()
                     _logger.info('Sentinel master for service %s is %s:%s', service, address[0], address[1])
@@ -132,3 +143,9 @@ class SentinelRedisClient(BaseRedisClient):
         # Connections in use by other threads are left alone; the dropped clients close theirs when collected.
         with self._lock:
             self._master_clients = {}
+
+
+def _address(client: redis.Redis) -> str:
+    """``host:port`` of a Redis (or Sentinel) client."""
+    kwargs = client.connection_pool.connection_kwargs
+    return f'{kwargs.get("host")}:{kwargs.get("port")}'

@@ -14,7 +14,10 @@ from typing import (
 
 import redis
 
-from pysoa.common.transport.redis_gateway.backend.base import BaseRedisClient
+from pysoa.common.transport.redis_gateway.backend.base import (
+    BaseRedisClient,
+    connection_settings,
+)
 
 
 __all__ = ('StandardRedisClient',)
@@ -30,7 +33,9 @@ class StandardRedisClient(BaseRedisClient):
                   ``rediss://`` or ``unix://`` URLs.
     :param connection_kwargs: Arguments for every ``redis.Redis`` connection (``username``, ``password``, ``db``,
                               ``ssl``, ...); ``socket_connect_timeout`` defaults to 5 seconds and
-                              ``socket_keepalive`` to true.
+                              ``socket_keepalive`` to true. A certificate or CA file (``ssl_certfile``,
+                              ``ssl_ca_certs``, ...) switches TLS on; host names are checked only with
+                              ``ssl_check_hostname: True``.
     """
 
     def __init__(
@@ -40,13 +45,8 @@ class StandardRedisClient(BaseRedisClient):
     ) -> None:
         if isinstance(hosts, (str, bytes)):
             raise ValueError('Redis hosts must be specified as an iterable list of hosts.')
-        connection_kwargs = dict(connection_kwargs or {})
-        connection_kwargs.setdefault('socket_connect_timeout', 5.0)
-        connection_kwargs.setdefault('socket_keepalive', True)
-        # RESP2 works with every Redis PySOA supports (RESP3 needs Redis 6+).
-        connection_kwargs.setdefault('protocol', 2)
         # No socket read timeout (redis-py 6+ defaults to 5 s): a BLPOP waits as long as its own timeout says.
-        connection_kwargs.setdefault('socket_timeout', None)
+        connection_kwargs = connection_settings(connection_kwargs, socket_timeout=None)
 
         self._clients: List[redis.Redis] = []
         for host in hosts or [('localhost', 6379)]:
