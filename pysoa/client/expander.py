@@ -33,7 +33,7 @@ This module holds the settings schema and the trees an expansion request is conv
 calls.
 """
 
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from conformity import fields
 from conformity.settings import Settings
@@ -142,7 +142,8 @@ class ExpansionSettings(Settings):
 
 class TypeNode:
     """
-    The root of an expansion tree: the expansions requested for objects of one type.
+    The root of an expansion tree: the expansions requested for objects of one type. Nodes compare by identity, so
+    they can be kept in sets and used as dict keys.
 
     :param node_type: The type name, matched against the ``_type`` key of objects in response bodies. Only an
                       :class:`ExpansionNode` configured with ``'type': None`` has no type.
@@ -224,15 +225,6 @@ class TypeNode:
             raise ValueError(f'Cannot convert untyped expansion node {self!r} to an expansions dict')
         return {self.type: [string for expansion in self.expansions for string in expansion.to_strings()]}
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TypeNode) or other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.type == other.type and self._expansions == other._expansions
-
-    # Nodes are mutable and compare by value, so they are not hashable (Python sets __hash__ to None because __eq__ is
-    # defined; this annotation tells type checkers)
-    __hash__: ClassVar[None]  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(type={self.type!r}, expansions={self.expansions!r})'
 
@@ -285,21 +277,6 @@ class ExpansionNode(TypeNode):
         if not self._expansions:
             return [self.name]
         return [f'{self.name}.{string}' for expansion in self.expansions for string in expansion.to_strings()]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ExpansionNode) or other.__class__ is not self.__class__:
-            return NotImplemented
-        return (
-            super().__eq__(other)
-            and self.name == other.name
-            and self.source_field == other.source_field
-            and self.destination_field == other.destination_field
-            and self.service == other.service
-            and self.action == other.action
-            and self.request_field == other.request_field
-            and self.response_field == other.response_field
-            and self.raise_action_errors == other.raise_action_errors
-        )
 
     def __repr__(self) -> str:
         return (

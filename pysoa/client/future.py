@@ -1,5 +1,6 @@
 """The future returned by the ``Client.call_*_future`` methods."""
 
+from types import TracebackType
 from typing import (
     Callable,
     Generic,
@@ -36,18 +37,20 @@ class FutureSOAResponse(Generic[_T]):
         self._get_response = get_response
         self._response: Union[_T, _Unset] = _UNSET
         self._exception: Optional[BaseException] = None
+        self._traceback: Optional[TracebackType] = None
 
     def result(self, timeout: Optional[int] = None) -> _T:
         """
         Block until the response is available and return it, or raise the exception the call raised.
 
-        A :class:`pysoa.common.transport.errors.MessageReceiveTimeout` is not cached: calling again waits again.
+        The exception is cached and raised again, with the traceback of its first raise, by later calls; but a
+        :class:`pysoa.common.transport.errors.MessageReceiveTimeout` is not cached: calling again waits again.
 
         :param timeout: Seconds to wait for the response; by default the timeout given to the call, else the
                         transport's.
         """
         if self._exception is not None:
-            raise self._exception
+            raise self._exception.with_traceback(self._traceback)
         if not isinstance(self._response, _Unset):
             return self._response
         try:
@@ -56,6 +59,8 @@ class FutureSOAResponse(Generic[_T]):
             raise
         except Exception as e:
             self._exception = e
+            # Raising it again adds the frame of this method back, so the traceback does not grow with each call.
+            self._traceback = e.__traceback__.tb_next if e.__traceback__ else None
             raise
         self._response = response
         return response

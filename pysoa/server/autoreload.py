@@ -60,10 +60,18 @@ class Reloader:
 
     # The supervising process --------------------------------------------------------------------------------------
 
-    def main(self, run: Callable[..., Any], args: Sequence[Any] = (), kwargs: Optional[Dict[str, Any]] = None) -> None:
-        """In the child, run ``run(*args, **kwargs)`` while watching files; elsewhere, supervise children."""
+    def main(
+        self,
+        run: Callable[..., Any],
+        args: Optional[Sequence[Any]] = None,
+        kwargs: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        """
+        In the child, run ``run(*args, **kwargs)`` while watching files; elsewhere, supervise children. ``None``
+        ``args`` or ``kwargs`` mean no arguments.
+        """
         if os.environ.get(_RUN_MAIN_VARIABLE) == 'true':
-            self._run_child(run, args, kwargs or {})
+            self._run_child(run, args or (), kwargs or {})
         else:
             self._supervise()
 

@@ -5,7 +5,6 @@ Used for tests, demos, and services that are libraries of each other in one proc
 
 import collections
 from typing import (
-    TYPE_CHECKING,
     Any,
     Deque,
     Dict,
@@ -24,10 +23,7 @@ from pysoa.common.transport.base import (
     ReceivedMessage,
     ServerTransport,
 )
-
-
-if TYPE_CHECKING:
-    from pysoa.server.server import Server
+from pysoa.server.server import Server
 
 
 __all__ = (
@@ -37,12 +33,16 @@ __all__ = (
     'LocalServerTransportSchema',
 )
 
-LocalClientTransportSchema = fields.Dictionary(
-    {
+
+class LocalClientTransportSchema(fields.Dictionary):
+    """The settings schema of :class:`LocalClientTransport`: the keyword arguments of its constructor."""
+
+    contents = {
         'server_class': fields.Any(
-            fields.TypePath(base_classes=object),
-            fields.TypeReference(base_classes=object),
-            description='The server class to run, or its import path (`module.name:ClassName`)',
+            fields.TypePath(base_classes=Server),
+            fields.TypeReference(base_classes=Server),
+            description='The server class to run, which must extend `Server`, or its import path '
+                        '(`module.name:ClassName`)',
         ),
         'server_settings': fields.Any(
             fields.PythonPath(value_schema=fields.SchemalessDictionary(key_type=fields.UnicodeString())),
@@ -50,17 +50,18 @@ LocalClientTransportSchema = fields.Dictionary(
             description='The settings of the server, or the import path (`module.name:VARIABLE`) of a dict holding '
                         'them; its `transport` setting is ignored',
         ),
-    },
-    description='The settings for the local client transport',
-)
-
-LocalServerTransportSchema = fields.Dictionary(
-    {},
-    description='The local server transport takes no settings',
-)
+    }
+    description = 'The settings for the local client transport'
 
 
-@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema)
+class LocalServerTransportSchema(fields.Dictionary):
+    """The settings schema of :class:`LocalServerTransport`, which takes none."""
+
+    contents = {}
+    description = 'The local server transport takes no settings'
+
+
+@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema())
 class LocalClientTransport(ClientTransport, ServerTransport):
     """
     A client transport that builds the service's server itself and runs each request synchronously in the calling
@@ -80,11 +81,9 @@ class LocalClientTransport(ClientTransport, ServerTransport):
         self,
         service_name: str,
         metrics: MetricsRecorder = noop_metrics,
-        server_class: Union[str, Type['Server'], None] = None,
+        server_class: Union[str, Type[Server], None] = None,
         server_settings: Union[str, Mapping[str, Any], None] = None,
     ) -> None:
-        from pysoa.server.server import Server
-
         super().__init__(service_name, metrics)
 
         if isinstance(server_class, str):
@@ -149,7 +148,7 @@ class LocalClientTransport(ClientTransport, ServerTransport):
         return ReceivedMessage(None, None, None)
 
 
-@fields.ClassConfigurationSchema.provider(LocalServerTransportSchema)
+@fields.ClassConfigurationSchema.provider(LocalServerTransportSchema())
 class LocalServerTransport(ServerTransport):
     """
     A placeholder that marks a server as run by :class:`LocalClientTransport`, which replaces it; it cannot be used

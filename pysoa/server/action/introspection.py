@@ -71,7 +71,10 @@ class IntrospectionAction(Action):
     """
     Describes the service: its documentation, the names of its actions, and for each action its documentation and
     request and response schemas. A switched action is listed once per switch, as ``name[switch:N]``, with
-    ``name[DEFAULT]`` for the one used when no switch matches. Ask for one action with ``action_name``.
+    ``name[DEFAULT]`` for the one used when no switch matches. Ask for one action with ``action_name``: the name of a
+    switched action gives all its variants, and ``name[switch:N]`` gives the variant listed under that name, else the
+    default one (so a switch not in the switch map gets the default); for an action that is not switched,
+    ``name[DEFAULT]`` and ``name[switch:N]`` give the action itself.
 
     :param server: The server to describe.
     """
@@ -140,6 +143,13 @@ class IntrospectionAction(Action):
     def _select(self, entries: Dict[str, Dict[str, Any]], action_name: str) -> Dict[str, Dict[str, Any]]:
         if action_name in entries:
             return {action_name: entries[action_name]}
+        match = _SWITCHED_NAME.match(action_name)
+        if match:
+            # The default variant of a switched action, or the only one of an action that is not switched.
+            base_name = match.group('name')
+            variant = entries.get(f'{base_name}[DEFAULT]') or entries.get(base_name)
+            if variant is not None:
+                return {action_name: variant}
         prefix = f'{action_name}['
         selected = {
             name: info for name, info in entries.items() if name.startswith(prefix) and _SWITCHED_NAME.match(name)

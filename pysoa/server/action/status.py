@@ -130,6 +130,7 @@ class BaseStatusAction(Action):
                         description='Diagnostic information the health checks recorded',
                     ),
                 },
+                optional_keys=('errors', 'warnings', 'diagnostics'),
                 description='The results of the health checks (present unless `verbose` was false)',
             ),
             'pysoa': fields.UnicodeString(description='The version of PySOA the service uses'),

@@ -254,7 +254,7 @@ EXPANSION_CONFIG: Dict[str, Any] = {
 # Client side --------------------------------------------------------------------------------------------------------
 
 
-@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema.extend(
+@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema().extend(
     contents={'unsendable_actions': fields.List(fields.UnicodeString())},
     optional_keys=('unsendable_actions',),
 ))

@@ -1,5 +1,6 @@
 """FutureSOAResponse: caching of results and exceptions, state queries, and several futures outstanding at once."""
 
+import traceback
 from typing import (
     Any,
     List,
@@ -88,6 +89,18 @@ def test_exception_is_cached_and_raised_again() -> None:
     assert first.value is error
     assert second.value is error
     assert len(get_response.timeouts) == 1
+
+
+def test_exception_raised_again_keeps_the_traceback_of_the_first_raise() -> None:
+    future = FutureSOAResponse(CountingGetResponse(ValueError('bad')))
+    traceback_lengths = []
+
+    for _ in range(3):
+        with pytest.raises(ValueError) as exc_info:
+            future.result()
+        traceback_lengths.append(len(traceback.extract_tb(exc_info.value.__traceback__)))
+
+    assert traceback_lengths[0] == traceback_lengths[1] == traceback_lengths[2]
 
 
 def test_receive_timeout_is_not_cached_so_a_retry_can_succeed() -> None:

@@ -268,6 +268,35 @@ def test_single_action_query_can_ask_for_the_default_of_a_switched_action() -> N
     }
 
 
+def test_single_action_query_for_an_unknown_switch_gives_the_default_of_a_switched_action() -> None:
+    assert introspect(action_name='search[switch:99]') == {
+        'action_names': ['search[switch:99]'],
+        'actions': {'search[switch:99]': info('Old search.', SearchV1)},
+    }
+
+
+def test_single_action_query_for_an_unknown_switch_gives_the_last_pair_of_a_switched_action_without_default() -> None:
+    assert introspect(action_name='search_without_default[switch:99]')['actions'] == {
+        'search_without_default[switch:99]': info('Old search.', SearchV1),
+    }
+
+
+def test_single_action_query_for_the_switch_of_the_pair_listed_as_default_gives_that_pair() -> None:
+    assert introspect(action_name='search_without_default[switch:3]')['actions'] == {
+        'search_without_default[switch:3]': info('Old search.', SearchV1),
+    }
+
+
+@pytest.mark.parametrize('action_name', ['add[DEFAULT]', 'add[switch:7]'])
+def test_single_action_query_for_a_variant_of_an_action_that_is_not_switched_gives_the_action(
+    action_name: str,
+) -> None:
+    assert introspect(action_name=action_name) == {
+        'action_names': [action_name],
+        'actions': {action_name: info('Adds two numbers.', DescribedAction)},
+    }
+
+
 def test_single_action_query_for_a_switched_action_returns_all_its_switches() -> None:
     assert introspect(action_name='search') == {
         'action_names': ['search[DEFAULT]', 'search[switch:7]'],
@@ -285,7 +314,7 @@ def test_switched_action_query_does_not_include_actions_sharing_its_prefix() -> 
 UNDEFINED = Error(code='INVALID', message='Action not defined in service', field='action_name', is_caller_error=True)
 
 
-@pytest.mark.parametrize('action_name', ['missing', 'search[switch:99]', 'searc', 'add[DEFAULT]'])
+@pytest.mark.parametrize('action_name', ['missing', 'searc', 'missing[DEFAULT]', 'missing[switch:7]', 'searc[DEFAULT]'])
 def test_query_for_an_undefined_action_is_an_invalid_action_name(action_name: str) -> None:
     server = make_server(server_class=DocumentedServer)
 

@@ -46,18 +46,20 @@ class ProtocolVersion(enum.IntEnum):
         return b'pysoa-redis/%d//' % self.value
 
     @staticmethod
-    def extract_version(data: bytes) -> Tuple['ProtocolVersion', bytes]:
+    def extract_version(message_data: bytes) -> Tuple['ProtocolVersion', bytes]:
         """
         Return the version of a received message and the message with its version marker removed.
 
+        :param message_data: The received message.
+
         :raises ValueError: If the message carries a version marker with an unsupported version number.
         """
-        match = _VERSION_MARKER.match(data)
+        match = _VERSION_MARKER.match(message_data)
         if match:
-            return ProtocolVersion(int(match.group(1))), data[match.end():]
-        if data.startswith(b'content-type'):
-            return ProtocolVersion.VERSION_2, data
-        return ProtocolVersion.VERSION_1, data
+            return ProtocolVersion(int(match.group(1))), message_data[match.end():]
+        if message_data.startswith(b'content-type'):
+            return ProtocolVersion.VERSION_2, message_data
+        return ProtocolVersion.VERSION_1, message_data
 
 
 class ProtocolFeature(enum.Enum):

@@ -8,9 +8,11 @@ from typing import (
     Any,
     Dict,
     List,
+    Type,
 )
 
 import pytest
+from conformity import fields
 from conformity.settings import Settings
 from pymetrics.recorders.noop import noop_metrics
 
@@ -361,12 +363,50 @@ def test_client_settings_need_both_server_class_and_server_settings() -> None:
         Client({'local': {'transport': {'path': LOCAL_TRANSPORT_PATH, 'kwargs': {'server_settings': {}}}}})
 
 
+@pytest.mark.parametrize('server_class', [NotAServer, f'{THIS_MODULE}:NotAServer'], ids=['class', 'path'])
+def test_client_settings_reject_a_server_class_that_does_not_extend_server(server_class: Any) -> None:
+    with pytest.raises(Settings.ImproperlyConfigured) as exc_info:
+        local_client(server_class=server_class)
+
+    assert f'kwargs.server_class: Type {NotAServer!r} is not one of or a subclass of one of: {Server!r}' in str(
+        exc_info.value,
+    )
+
+
 def test_schema_accepts_a_class_or_a_path_and_a_dict_or_a_path() -> None:
-    assert LocalClientTransportSchema.errors({'server_class': LocalService, 'server_settings': {}}) == []
-    assert LocalClientTransportSchema.errors({
+    schema = LocalClientTransportSchema()
+
+    assert schema.errors({'server_class': LocalService, 'server_settings': {}}) == []
+    assert schema.errors({
         'server_class': f'{THIS_MODULE}:LocalService', 'server_settings': f'{THIS_MODULE}:SETTINGS_BY_PATH',
     }) == []
-    assert LocalClientTransportSchema.errors({'server_class': LocalService}) != []
+    assert schema.errors({'server_class': LocalService}) != []
+
+
+@pytest.mark.parametrize(('transport_class', 'schema_class'), [
+    (LocalClientTransport, LocalClientTransportSchema),
+    (LocalServerTransport, LocalServerTransportSchema),
+], ids=['client', 'server'])
+def test_transport_settings_schema_is_a_conformity_dictionary_class(
+    transport_class: type, schema_class: Type[fields.Dictionary],
+) -> None:
+    assert issubclass(schema_class, fields.Dictionary)
+    assert type(transport_class._conformity_initialization_schema) is schema_class  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    'schema_class', [LocalClientTransportSchema, LocalServerTransportSchema], ids=['client', 'server'],
+)
+def test_transport_settings_schema_class_can_be_subclassed_to_change_its_description(
+    schema_class: Type[fields.Dictionary],
+) -> None:
+    class DescribedSchema(schema_class):  # type: ignore[valid-type,misc]
+        description = 'Described again'
+
+    schema = DescribedSchema()
+
+    assert schema.description == 'Described again'
+    assert schema.contents == schema_class().contents
 
 
 # The server-side stub -------------------------------------------------------------------------------------------------
@@ -386,5 +426,5 @@ def test_local_server_transport_cannot_send() -> None:
 
 
 def test_local_server_transport_takes_no_settings() -> None:
-    assert LocalServerTransportSchema.errors({}) == []
-    assert LocalServerTransportSchema.errors({'anything': 1}) != []
+    assert LocalServerTransportSchema().errors({}) == []
+    assert LocalServerTransportSchema().errors({'anything': 1}) != []

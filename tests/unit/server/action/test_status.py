@@ -147,6 +147,24 @@ def test_check_methods_report_errors_warnings_and_diagnostics_in_alphabetical_or
     }
 
 
+@pytest.mark.parametrize('healthcheck', [
+    {'errors': [('DATABASE_DOWN', 'The database is down')]},
+    {'warnings': [('DISK_FULL', 'The disk is nearly full')]},
+    {'diagnostics': {'hosts': 3}},
+    {},
+], ids=['errors only', 'warnings only', 'diagnostics only', 'empty'])
+def test_custom_status_action_may_return_a_healthcheck_with_only_some_of_its_keys(
+    healthcheck: Dict[str, Any],
+) -> None:
+    class Status(BaseStatusAction):
+        _version = '1.0'
+
+        def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
+            return {**VERSIONS, 'version': '1.0', 'healthcheck': healthcheck}
+
+    assert run_status(Status)['healthcheck'] == healthcheck
+
+
 def test_check_methods_receive_the_request() -> None:
     received: List[EnrichedActionRequest] = []
 

@@ -37,6 +37,12 @@ def test_extract_version_reads_the_version_marker_or_infers_the_version(
     assert ProtocolVersion.extract_version(data) == (version, rest)
 
 
+def test_extract_version_takes_the_message_data_by_keyword() -> None:
+    assert ProtocolVersion.extract_version(message_data=b'pysoa-redis/3//content-type:json;') == (
+        ProtocolVersion.VERSION_3, b'content-type:json;',
+    )
+
+
 def test_extract_version_of_an_unknown_version_raises_value_error() -> None:
     with pytest.raises(ValueError):
         ProtocolVersion.extract_version(b'pysoa-redis/9//content-type:application/msgpack;')
