@@ -10,7 +10,9 @@ services, or the ``SOA_SERVER_SETTINGS`` of the module named by the ``PYSOA_SETT
 """
 
 import contextlib
+import functools
 import importlib
+import inspect
 import os
 import traceback
 import unittest
@@ -20,6 +22,7 @@ from typing import (
     Any,
     Callable,
     ClassVar,
+    ContextManager,
     Dict,
     Iterator,
     List,
@@ -184,7 +187,10 @@ def _delegate(name: str) -> Callable[..., Any]:
     return assertion
 
 
-def _deprecated(alias: str, name: str) -> Callable[..., Any]:
+def _deprecated(alias: str, replacement: Callable[..., Any]) -> Callable[..., Any]:
+    name = replacement.__name__
+
+    @functools.wraps(replacement)  # the replacement's signature and documentation
     def assertion(self: Any, *args: Any, **kwargs: Any) -> Any:
         warnings.warn(f'Please use {name} instead. This will be removed in PySOA 2.0.', DeprecationWarning,
                       stacklevel=2)
@@ -192,6 +198,11 @@ def _deprecated(alias: str, name: str) -> Callable[..., Any]:
 
     assertion.__name__ = alias
     return assertion
+
+
+def _overrides(test_case: Any, name: str) -> bool:
+    """Whether a test class (or instance) replaces the do-nothing legacy unittest hook ``name``."""
+    return inspect.getattr_static(test_case, name, None) is not vars(PyTestServerTestCase)[name]
 
 
 class _RaisesContext:
@@ -206,6 +217,28 @@ class _RaisesContext:
 
     def __exit__(self, *exc_info: Any) -> Any:
         return self._raises.__exit__(*exc_info)
+
+
+def _raises(exception: Any, **kwargs: Any) -> _RaisesContext:
+    return _RaisesContext(pytest.raises(exception, **kwargs))
+
+
+def _expect(
+    make_context: Callable[..., ContextManager[Any]],
+    function: Optional[Callable[..., Any]],
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+) -> Any:
+    """
+    The two forms of unittest's ``assertRaises`` and ``assertWarns`` families: without a callable, the context manager
+    (unittest's ``msg`` keyword has no pytest equivalent and is ignored); with one, call it inside the context manager.
+    """
+    if function is None:
+        kwargs.pop('msg', None)
+        return make_context(**kwargs)
+    with make_context():
+        function(*args, **kwargs)
+    return None
 
 
 class _ExceptionInfoProxy:
@@ -263,30 +296,47 @@ class PyTestServerTestCase(BaseServerTestCase):
 
     @classmethod
     def setup_class(cls) -> None:
-        if hasattr(cls, 'setUpClass'):
+        if _overrides(cls, 'setUpClass'):
             warnings.warn('setUpClass is deprecated; use setup_class', DeprecationWarning, stacklevel=2)
             cls.setUpClass()
 
     @classmethod
     def teardown_class(cls) -> None:
-        if hasattr(cls, 'tearDownClass'):
+        if _overrides(cls, 'tearDownClass'):
             warnings.warn('tearDownClass is deprecated; use teardown_class', DeprecationWarning, stacklevel=2)
             cls.tearDownClass()
 
     def setup_method(self, _method: Any = None) -> None:
         self._cleanups = []
         self.setup_pysoa()
-        if hasattr(self, 'setUp'):
+        if _overrides(self, 'setUp'):
             warnings.warn('setUp is deprecated; use setup_method', DeprecationWarning, stacklevel=2)
             self.setUp()
 
     def teardown_method(self, _method: Any = None) -> None:
         try:
-            if hasattr(self, 'tearDown'):
+            if _overrides(self, 'tearDown'):
                 warnings.warn('tearDown is deprecated; use teardown_method', DeprecationWarning, stacklevel=2)
                 self.tearDown()
         finally:
             self.doCleanups()
+
+    # The legacy unittest hooks do nothing here, so that overrides can call ``super()``; ``setup_class``,
+    # ``setup_method``, ``teardown_method`` and ``teardown_class`` call the overrides.
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        """Deprecated, to be removed in PySOA 2.0: override :meth:`setup_class` instead (calling ``super()``)."""
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        """Deprecated, to be removed in PySOA 2.0: override :meth:`teardown_class` instead (calling ``super()``)."""
+
+    def setUp(self) -> None:
+        """Deprecated, to be removed in PySOA 2.0: override :meth:`setup_method` instead (calling ``super()``)."""
+
+    def tearDown(self) -> None:
+        """Deprecated, to be removed in PySOA 2.0: override :meth:`teardown_method` instead (calling ``super()``)."""
 
     def addCleanup(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``function`` after the test (last added, first called)."""
@@ -308,48 +358,33 @@ class PyTestServerTestCase(BaseServerTestCase):
         if failure is not None:
             raise failure
 
-    def assertRaises(self, expected_exception: Any, *args: Any, **kwargs: Any) -> Any:
-        """Like unittest's: with a callable, call it and expect the exception; else return a context manager."""
-        kwargs.pop('msg', None)  # unittest's context-manager keyword; pytest.raises has no equivalent
-        if not args:
-            return _RaisesContext(pytest.raises(expected_exception, **kwargs))
-        function, *rest = args
-        with pytest.raises(expected_exception):
-            function(*rest, **kwargs)
-        return None
+    def assertRaises(self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any,
+                     **kwargs: Any) -> Any:
+        """
+        Like unittest's: with a callable, call it with the other arguments and expect the exception; else return a
+        context manager expecting it, whose ``exception`` (also ``value``) is the exception raised.
+        """
+        return _expect(functools.partial(_raises, exception), callable, args, kwargs)
 
-    def assertRaisesRegex(self, expected_exception: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
-        """Like :meth:`assertRaises`, also matching the exception's text against ``expected_regex``."""
-        kwargs.pop('msg', None)
-        if not args:
-            return _RaisesContext(pytest.raises(expected_exception, match=expected_regex, **kwargs))
-        function, *rest = args
-        with pytest.raises(expected_exception, match=expected_regex):
-            function(*rest, **kwargs)
-        return None
+    def assertRaisesRegex(self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None,
+                          *args: Any, **kwargs: Any) -> Any:
+        """Like :meth:`assertRaises`, also matching the exception's text against ``regex``."""
+        return _expect(functools.partial(_raises, exception, match=regex), callable, args, kwargs)
 
-    def assertWarns(self, expected_warning: Any, *args: Any, **kwargs: Any) -> Any:
-        """Like unittest's, built on ``pytest.warns``."""
-        if not args:
-            return pytest.warns(expected_warning, **kwargs)
-        function, *rest = args
-        with pytest.warns(expected_warning):
-            function(*rest, **kwargs)
-        return None
+    def assertWarns(self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any,
+                    **kwargs: Any) -> Any:
+        """Like unittest's, built on ``pytest.warns``: the context manager records the warnings."""
+        return _expect(functools.partial(pytest.warns, exception), callable, args, kwargs)
 
-    def assertWarnsRegex(self, expected_warning: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
-        """Like :meth:`assertWarns`, also matching the warning's text."""
-        if not args:
-            return pytest.warns(expected_warning, match=expected_regex, **kwargs)
-        function, *rest = args
-        with pytest.warns(expected_warning, match=expected_regex):
-            function(*rest, **kwargs)
-        return None
+    def assertWarnsRegex(self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None,
+                         *args: Any, **kwargs: Any) -> Any:
+        """Like :meth:`assertWarns`, also matching the warning's text against ``regex``."""
+        return _expect(functools.partial(pytest.warns, exception, match=regex), callable, args, kwargs)
 
 
 for _name in _DELEGATED_ASSERTIONS:
     setattr(PyTestServerTestCase, _name, _delegate(_name))
 for _alias, _name in _DEPRECATED_ALIASES:
-    setattr(PyTestServerTestCase, _alias, _deprecated(_alias, _name))
+    setattr(PyTestServerTestCase, _alias, _deprecated(_alias, getattr(PyTestServerTestCase, _name)))
 
 ServerTestCase = PyTestServerTestCase

@@ -49,6 +49,7 @@ from typing import (
     Dict,
     Iterable,
     List,
+    Literal,
     Mapping,
     Optional,
     Tuple,
@@ -211,6 +212,8 @@ class stub_action:
         self._mock: Optional[StubbedActionMock] = None
         self._registration: Optional[StubRegistration] = None
         self._depth = 0
+        self.patchings: List[Any] = []
+        """For ``mock.patch`` interoperability: the other patchers entered with this one (a stub enters none)."""
 
     def __repr__(self) -> str:
         return f'<stub_action {self.service}.{self.action}{" (enabled)" if self.enabled else ""}>'
@@ -252,21 +255,26 @@ class stub_action:
         self._depth = 1
         return self._mock
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, exc_type: Any = None, exc_value: Any = None, traceback: Any = None) -> Literal[False]:
         """Stop the stub (once exited as many times as entered); exceptions are never suppressed."""
-        if self._depth:
+        if self._depth == 1:
+            self.stop()
+        elif self._depth:
             self._depth -= 1
-            if not self._depth and self._registration is not None:
-                deactivate(self._registration)
-                self._registration = None
+        return False
 
     def start(self) -> StubbedActionMock:
-        """Start the stub and return its mock, like ``mock.patch(...).start()``."""
+        """Start the stub and return its mock, like ``mock.patch(...).start()``; an active stub returns its mock."""
+        if self._mock is not None and self._depth:
+            return self._mock
         return self.__enter__()
 
     def stop(self) -> None:
-        """Stop a started stub; does nothing if it is not active."""
-        self.__exit__(None, None, None)
+        """Stop the stub, however many times it was started or entered; does nothing if it is not active."""
+        self._depth = 0
+        if self._registration is not None:
+            deactivate(self._registration)
+            self._registration = None
 
     def _copy(self) -> 'stub_action':
         return type(self)(
@@ -280,32 +288,46 @@ class stub_action:
         )
 
     @overload
-    def __call__(self, target: Type[_T]) -> Type[_T]:
+    def __call__(self, func: Type[_T]) -> Type[_T]:
         ...
 
     @overload
-    def __call__(self, target: Callable[..., _R]) -> Callable[..., _R]:
+    def __call__(self, func: Callable[..., _R]) -> Callable[..., _R]:
         # Like mock.patch's typing: the decorated function takes one more argument, which mypy cannot express.
         ...
 
-    def __call__(self, target: Any) -> Any:
+    def __call__(self, func: Any) -> Any:
         """Decorate a test class (each ``test*`` method gets a fresh copy of this stub) or a function."""
-        if isinstance(target, type):
-            return self._decorate_class(target)
-        if callable(target):
-            return self._decorate_callable(target)
-        raise TypeError(f'stub_action can only decorate a class or a callable, not {target!r}')
+        if isinstance(func, type):
+            return self.decorate_class(func)
+        if inspect.iscoroutinefunction(func):
+            return self.decorate_async_callable(func)
+        if callable(func):
+            return self.decorate_callable(func)
+        raise TypeError(f'stub_action can only decorate a class or a callable, not {func!r}')
 
-    def _decorate_class(self, cls: Type[_T]) -> Type[_T]:
-        for name in dir(cls):
+    def decorate_class(self, klass: Type[_T]) -> Type[_T]:
+        """Decorate each ``test*`` method of the class with a fresh copy of this stub, like ``mock.patch``."""
+        for name in dir(klass):
             if not name.startswith(mock.patch.TEST_PREFIX):
                 continue
-            value = getattr(cls, name)
+            value = getattr(klass, name)
             if callable(value):
-                setattr(cls, name, self._copy()(value))
-        return cls
+                setattr(klass, name, self._copy()(value))
+        return klass
 
-    def _decorate_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate a function, like ``mock.patch``: it gets the mock as an extra positional argument."""
+        return self._decorate(func, coroutine=False)
+
+    def decorate_async_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """
+        Decorate a function returning an awaitable (such as a coroutine function), like ``mock.patch``: the stub is
+        active while the awaitable runs, and the function gets the mock as an extra positional argument.
+        """
+        return self._decorate(func, coroutine=True)
+
+    def _decorate(self, func: Callable[..., Any], coroutine: bool) -> Callable[..., Any]:
         existing = getattr(func, 'patchings', None)
         if isinstance(existing, list):
             # Already decorated by mock.patch or another stub: share its list, as mock.patch decorators do.
@@ -315,7 +337,7 @@ class stub_action:
         # mock.patch (and stub) decorators applied on top of this one append themselves to this same list.
         patchings: List[Any] = [self]
         patched: Callable[..., Any]
-        if inspect.iscoroutinefunction(func):
+        if coroutine:
             @functools.wraps(func)
             async def patched_coroutine(*args: Any, **kwargs: Any) -> Any:
                 with patchings_entered(patchings, args, kwargs) as (new_args, new_kwargs):
@@ -388,8 +410,14 @@ _ERROR_SCHEMA = fields.Dictionary(
     optional_keys=('field', 'traceback', 'variables', 'denied_permissions'),
 )
 
-StubClientTransportSchema = fields.Dictionary(
-    {
+
+class StubClientTransportSchema(fields.Dictionary):
+    """
+    The schema of the :class:`StubClientTransport` keyword arguments: a Conformity ``Dictionary`` whose contents,
+    optional keys and description default to those of the stub transport's optional ``action_map``.
+    """
+
+    contents = {
         'action_map': fields.SchemalessDictionary(
             key_type=fields.UnicodeString(description='The action name'),
             value_type=fields.Dictionary(
@@ -407,13 +435,12 @@ StubClientTransportSchema = fields.Dictionary(
             ),
             description='The stubbed actions: `{action: {"body": {...}}}` or `{action: {"errors": [...]}}`',
         ),
-    },
-    optional_keys=('action_map',),
-    description='The settings for the stub client transport',
-)
+    }
+    optional_keys = frozenset({'action_map'})
+    description = 'The settings for the stub client transport'
 
 
-@fields.ClassConfigurationSchema.provider(StubClientTransportSchema)
+@fields.ClassConfigurationSchema.provider(StubClientTransportSchema())
 class StubClientTransport(LocalClientTransport):
     """
     A local transport to a generated :class:`StubServer` subclass (named ``<CamelCasedService>Server``) whose actions

@@ -7,6 +7,7 @@ directly; those about pytest's own handling of the classes run generated test fi
 The service under test is ``ToolkitServer`` (see ``conftest.py``).
 """
 
+import inspect
 import logging
 import re
 import unittest
@@ -15,6 +16,7 @@ from types import ModuleType
 from typing import (
     Any,
     Callable,
+    Dict,
     List,
     Tuple,
     Type,
@@ -31,6 +33,7 @@ from pysoa.common.types import (
 )
 from pysoa.server.server import Server
 from pysoa.test.compatibility import mock
+from pysoa.test.plan import ServicePlanTestCase
 from pysoa.test.server import (
     BaseServerTestCase,
     PyTestServerTestCase,
@@ -480,6 +483,44 @@ def test_classes_without_legacy_set_up_and_tear_down_methods_get_no_deprecation_
         ModernTests.teardown_class()
 
 
+@pytest.mark.parametrize('base', [PyTestServerTestCase, ServicePlanTestCase])
+def test_legacy_set_up_and_tear_down_methods_can_call_super(
+    base: Type[PyTestServerTestCase], toolkit_server: Type[Server],
+) -> None:
+    events = []
+
+    class LegacyTests(base):  # type: ignore[valid-type,misc]
+        server_class = toolkit_server
+        server_settings = {}
+
+        @classmethod
+        def setUpClass(cls) -> None:
+            super().setUpClass()
+            events.append('setUpClass')
+
+        def setUp(self) -> None:
+            super().setUp()
+            events.append('setUp')
+
+        def tearDown(self) -> None:
+            super().tearDown()
+            events.append('tearDown')
+
+        @classmethod
+        def tearDownClass(cls) -> None:
+            super().tearDownClass()
+            events.append('tearDownClass')
+
+    with pytest.warns(DeprecationWarning):
+        LegacyTests.setup_class()
+        test_case = LegacyTests()
+        test_case.setup_method()
+        test_case.teardown_method()
+        LegacyTests.teardown_class()
+
+    assert events == ['setUpClass', 'setUp', 'tearDown', 'tearDownClass']
+
+
 def test_pytest_runs_legacy_set_up_tear_down_and_cleanups_in_unittest_order(
     pytester: pytest.Pytester, toolkit_service: ModuleType,
 ) -> None:
@@ -573,6 +614,41 @@ def test_a_stub_action_decorated_test_method_gets_the_mock_and_leaves_no_stub_be
 
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["E   *assert {'greeting': 'Hello, Ann!'} == {'greeting': 'Hi, Ann!'}"])
+
+
+def test_parameterized_expand_over_stub_action_runs_each_case_of_a_server_test_case_with_its_own_mock(
+    pytester: pytest.Pytester, toolkit_service: ModuleType,
+) -> None:
+    pytester.makepyfile(
+        """
+        from parameterized import parameterized
+
+        from pysoa.test.server import ServerTestCase
+        from pysoa.test.stub_service import stub_action
+
+        from toolkit_service import ToolkitServer
+
+
+        class TestGreet(ServerTestCase):
+            server_class = ToolkitServer
+            server_settings = {}
+
+            @parameterized.expand([('Ann',), ('Bob',)])
+            @stub_action('users', 'get_user')
+            def test_greets_the_user(self, name, get_user):
+                get_user.return_value = {'name': name}
+                assert self.call_action('greet', {'user_id': 1}).body == {'greeting': 'Hello, {}!'.format(name)}
+                assert get_user.call_count == 1
+        """,
+    )
+
+    result = pytester.runpytest('-v')
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random([
+        '*::test_greets_the_user_0_Ann PASSED*',
+        '*::test_greets_the_user_1_Bob PASSED*',
+    ])
 
 
 # PyTestServerTestCase: addCleanup and doCleanups --------------------------------------------------------------------
@@ -914,6 +990,62 @@ def test_assert_warns_regex_fails_when_the_message_does_not_match() -> None:
     with pytest.raises(pytest.fail.Exception, match=r'DID NOT WARN|did not match'):
         with PyTestServerTestCase().assertWarnsRegex(UserWarning, 'danger'):
             warnings.warn('careful', UserWarning, stacklevel=1)
+
+
+@pytest.mark.parametrize(('name', 'parameters'), [
+    ('assertRaises', ['exception', 'callable', 'args', 'kwargs']),
+    ('assertRaisesRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+    ('assertWarns', ['exception', 'callable', 'args', 'kwargs']),
+    ('assertWarnsRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+    ('failUnlessRaises', ['exception', 'callable', 'args', 'kwargs']),
+    ('assertRaisesRegexp', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+])
+def test_assert_raises_and_assert_warns_methods_have_the_documented_signatures(
+    name: str, parameters: List[str],
+) -> None:
+    signature = inspect.signature(getattr(PyTestServerTestCase(), name))
+
+    assert list(signature.parameters) == parameters
+    assert signature.parameters['callable'].default is None
+
+
+@pytest.mark.filterwarnings('ignore:Please use')
+@pytest.mark.parametrize(('name', 'expectation', 'effect'), [
+    ('assertRaises', {'exception': KeyError}, KeyError('user')),
+    ('assertRaisesRegex', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
+    ('assertWarns', {'exception': UserWarning}, lambda **_: warnings.warn('user', UserWarning, stacklevel=1)),
+    ('assertWarnsRegex', {'exception': UserWarning, 'regex': 'user'}, lambda **_: warnings.warn('user', stacklevel=1)),
+    ('failUnlessRaises', {'exception': KeyError}, KeyError('user')),
+    ('assertRaisesRegexp', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
+])
+def test_assert_raises_and_assert_warns_methods_take_their_arguments_by_keyword(
+    name: str, expectation: Dict[str, Any], effect: Any,
+) -> None:
+    function = mock.Mock(side_effect=effect)
+
+    getattr(PyTestServerTestCase(), name)(**expectation, callable=function, user_id=1)
+
+    function.assert_called_once_with(user_id=1)
+
+
+def test_assert_raises_context_manager_takes_the_exception_by_keyword() -> None:
+    with PyTestServerTestCase().assertRaises(exception=KeyError) as context:
+        raise KeyError('user')
+
+    assert context.exception.args == ('user',)
+
+
+def test_assert_raises_passes_a_msg_keyword_to_the_callable_like_unittest() -> None:
+    function = mock.Mock(side_effect=ValueError)
+
+    PyTestServerTestCase().assertRaises(ValueError, function, msg='hello')
+
+    function.assert_called_once_with(msg='hello')
+
+
+def test_assert_warns_context_manager_accepts_the_msg_keyword_of_unittest() -> None:
+    with PyTestServerTestCase().assertWarns(UserWarning, msg='the warning is missing'):
+        warnings.warn('careful', UserWarning, stacklevel=1)
 
 
 # PyTestServerTestCase: assertLogs -------------------------------------------------------------------------------------

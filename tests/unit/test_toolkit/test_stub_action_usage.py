@@ -1,10 +1,15 @@
 """The forms of ``stub_action``: context manager, decorators (alone and stacked with ``mock.patch``), start/stop."""
 
 import asyncio
+import inspect
 import unittest
-from typing import Any
+from typing import (
+    Any,
+    Type,
+)
 
 import pytest
+from parameterized import parameterized
 
 from pysoa.client.client import Client
 from pysoa.common.types import ActionResponse
@@ -81,6 +86,14 @@ def test_each_activation_gets_a_fresh_mock(client: Client) -> None:
     assert second.call_count == 0
 
 
+def test_exit_takes_the_documented_keywords_and_never_suppresses_exceptions(client: Client) -> None:
+    stub = stub_action('svc', 'get_user', body={'stubbed': True})
+    stub.__enter__()
+
+    assert stub.__exit__(exc_type=None, exc_value=None, traceback=None) is False
+    assert_client_restored(client)
+
+
 def test_nested_stubs_unwind_in_order(client: Client) -> None:
     with stub_action('svc', 'get_user', body={'outer': True}):
         with stub_action('other', 'get_user', body={'inner': True}):
@@ -120,6 +133,26 @@ def test_stop_without_start_does_nothing(client: Client) -> None:
     assert_client_restored(client)
 
 
+def test_starting_an_active_stub_returns_its_mock() -> None:
+    stub = stub_action('svc', 'get_user')
+
+    try:
+        assert stub.start() is stub.start()
+    finally:
+        stub.stop()
+
+
+def test_stop_stops_the_stub_however_many_times_it_was_started(client: Client) -> None:
+    stub = stub_action('svc', 'get_user', body={'stubbed': True})
+    stub.start()
+    stub.start()
+
+    stub.stop()
+
+    assert not stub.enabled
+    assert_client_restored(client)
+
+
 def test_stubs_stopped_out_of_order_still_restore_the_client(client: Client) -> None:
     first = stub_action('svc', 'get_user', body={'first': True})
     second = stub_action('other', 'get_user', body={'second': True})
@@ -147,6 +180,23 @@ def test_stub_has_the_attributes_mock_patch_decorators_use() -> None:
         assert stub.is_local is True
 
 
+def test_stub_has_the_decorating_methods_and_the_patchings_list_of_mock_patch_patchers() -> None:
+    stub = stub_action('svc', 'get_user')
+
+    assert callable(stub.decorate_callable)
+    assert callable(stub.decorate_async_callable)
+    assert callable(stub.decorate_class)
+    assert stub.patchings == []
+
+
+def test_decorator_and_exit_have_the_documented_parameter_names() -> None:
+    exit_parameters = inspect.signature(stub_action.__exit__).parameters
+
+    assert list(inspect.signature(stub_action.__call__).parameters) == ['self', 'func']
+    assert list(exit_parameters) == ['self', 'exc_type', 'exc_value', 'traceback']
+    assert [parameter.default for parameter in list(exit_parameters.values())[1:]] == [None, None, None]
+
+
 # Function decorator -------------------------------------------------------------------------------------------------
 
 
@@ -161,6 +211,15 @@ def test_decorated_function_gets_the_mock_as_an_extra_positional_argument(client
     assert body == {'stubbed': True}
     assert stub_mock.call_count == 1
     assert_client_restored(client)
+
+
+def test_decorator_takes_the_function_as_the_func_keyword(client: Client) -> None:
+    def function(stub_mock: mock.MagicMock) -> Any:
+        return get_user(client)
+
+    decorated = stub_action('svc', 'get_user', body={'stubbed': True})(func=function)
+
+    assert decorated() == {'stubbed': True}
 
 
 def test_decorated_function_keeps_its_name_and_docstring() -> None:
@@ -385,3 +444,70 @@ class TestPytestStyleClassDecorator:
     def test_plain_class_methods_are_decorated_too(self, stub_mock: mock.MagicMock, client: Client) -> None:
         assert get_user(client) == {'pytest': True}
         assert stub_mock.call_bodies == ({'id': 1},)
+
+
+# parameterized.expand over stub_action ------------------------------------------------------------------------------
+
+
+def run_tests(test_case_class: Type[unittest.TestCase]) -> unittest.TestResult:
+    """Run a unittest test case class, failing with the tracebacks of its errors and failures."""
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(test_case_class).run(result)
+    assert not result.errors and not result.failures, '\n'.join(text for _, text in result.errors + result.failures)
+    return result
+
+
+def test_parameterized_expand_over_stub_action_gives_each_case_its_parameters_and_a_fresh_mock() -> None:
+    calls = []
+
+    class ParameterizedTests(unittest.TestCase):
+        @parameterized.expand([(1,), (2,)])
+        @stub_action('svc', 'get_user', body={'stubbed': True})
+        def test_get_user(self, user_id: int, stub_mock: mock.MagicMock) -> None:
+            body = make_client().call_action('svc', 'get_user', {'id': user_id}).body
+            calls.append((user_id, body, stub_mock.call_bodies))
+
+    assert run_tests(ParameterizedTests).testsRun == 2
+    assert calls == [(1, {'stubbed': True}, ({'id': 1},)), (2, {'stubbed': True}, ({'id': 2},))]
+    assert_client_restored(make_client())
+
+
+def test_parameterized_expand_over_stub_action_and_mock_patch_in_either_order_follows_mock_patch_order() -> None:
+    def check(weather: str, mock_weather: mock.MagicMock, stub_mock: mock.MagicMock) -> None:
+        mock_weather.return_value = weather
+        assert stub_helpers.weather() == weather
+        assert get_user(make_client()) == {'stubbed': True}
+        assert stub_mock.call_count == 1
+
+    class ParameterizedTests(unittest.TestCase):
+        @parameterized.expand([('rainy',), ('foggy',)])
+        @stub_action('svc', 'get_user', body={'stubbed': True})
+        @mock.patch(f'{HELPERS}.weather')
+        def test_stub_over_patch(self, weather: str, mock_weather: mock.MagicMock, stub_mock: mock.MagicMock) -> None:
+            check(weather, mock_weather, stub_mock)
+
+        @parameterized.expand([('rainy',), ('foggy',)])
+        @mock.patch(f'{HELPERS}.weather')
+        @stub_action('svc', 'get_user', body={'stubbed': True})
+        def test_patch_over_stub(self, weather: str, stub_mock: mock.MagicMock, mock_weather: mock.MagicMock) -> None:
+            check(weather, mock_weather, stub_mock)
+
+    assert run_tests(ParameterizedTests).testsRun == 4
+    assert stub_helpers.weather() == 'sunny'
+    assert_client_restored(make_client())
+
+
+def test_parameterized_expand_over_stub_action_on_coroutine_test_methods() -> None:
+    calls = []
+
+    class ParameterizedTests(unittest.IsolatedAsyncioTestCase):
+        @parameterized.expand([(1,), (2,)])
+        @stub_action('svc', 'get_user', body={'stubbed': True})
+        async def test_get_user(self, user_id: int, stub_mock: mock.MagicMock) -> None:
+            await asyncio.sleep(0)
+            body = make_client().call_action('svc', 'get_user', {'id': user_id}).body
+            calls.append((user_id, body, stub_mock.call_bodies))
+
+    assert run_tests(ParameterizedTests).testsRun == 2
+    assert calls == [(1, {'stubbed': True}, ({'id': 1},)), (2, {'stubbed': True}, ({'id': 2},))]
+    assert_client_restored(make_client())

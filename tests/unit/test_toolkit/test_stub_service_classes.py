@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from conformity import fields
 from conformity.settings import Settings
 from pymetrics.recorders.noop import noop_metrics
 
@@ -138,8 +139,8 @@ def test_transport_stub_action_adds_an_action() -> None:
 
 
 def test_transport_schema_accepts_bodies_and_error_objects_or_dicts() -> None:
-    assert StubClientTransportSchema.errors({}) == []
-    assert StubClientTransportSchema.errors({'action_map': {
+    assert StubClientTransportSchema().errors({}) == []
+    assert StubClientTransportSchema().errors({'action_map': {
         'a': {'body': {'x': 1}},
         'b': {'errors': [NOT_FOUND, {'code': 'C', 'message': 'M'}]},
         'c': {'errors': [{
@@ -159,7 +160,35 @@ def test_transport_schema_accepts_bodies_and_error_objects_or_dicts() -> None:
     {1: {'body': {}}},
 ])
 def test_transport_schema_rejects_malformed_action_maps(action_map: Any) -> None:
-    assert StubClientTransportSchema.errors({'action_map': action_map}) != []
+    assert StubClientTransportSchema().errors({'action_map': action_map}) != []
+
+
+def test_transport_schema_is_a_conformity_dictionary_class() -> None:
+    assert issubclass(StubClientTransportSchema, fields.Dictionary)
+
+
+def test_transport_schema_instances_default_to_the_stub_transport_kwargs_schema() -> None:
+    schema = StubClientTransportSchema()
+
+    assert set(schema.contents) == {'action_map'}
+    assert schema.optional_keys == frozenset({'action_map'})
+    assert schema.allow_extra_keys is False
+
+
+def test_stub_transport_kwargs_are_validated_by_a_transport_schema_instance() -> None:
+    schema = StubClientTransport._conformity_initialization_schema  # type: ignore[attr-defined]
+
+    assert isinstance(schema, StubClientTransportSchema)
+
+
+def test_transport_schema_can_be_subclassed_to_accept_more_kwargs() -> None:
+    class ExtendedSchema(StubClientTransportSchema):
+        contents = {**StubClientTransportSchema.contents, 'latency': fields.Integer()}
+
+    schema = ExtendedSchema()
+
+    assert schema.errors({'latency': 5, 'action_map': {'a': {'body': {}}}}) == []
+    assert schema.errors({'latency': 'slow'}) != []
 
 
 def test_client_with_a_malformed_action_map_is_improperly_configured() -> None:
