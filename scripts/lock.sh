@@ -27,11 +27,13 @@ install_requirements "$work/dev" "" >"$work/dev.log" 2>&1 || { tail -n 40 "$work
 interop_python="$(.venv/bin/python -c 'from tests.support.original_pysoa import find_original_interpreter as f; print(f()[0])' 2>/dev/null \
     || command -v python3.9 || command -v python3.8)"
 echo "==> Resolving requirements/interop-lock.txt with $interop_python"
+# 1.4.9's test plans import pkg_resources, which setuptools 81 and later no longer ship.
 "$interop_python" -m venv "$work/interop"
-"$work/interop/bin/python" -m pip install --disable-pip-version-check --upgrade pip setuptools wheel 'pysoa==1.4.9' \
+"$work/interop/bin/python" -m pip install --disable-pip-version-check --upgrade pip wheel \
+    'setuptools<81' 'pysoa[test_plans]==1.4.9' \
     >"$work/interop.log" 2>&1 || { tail -n 40 "$work/interop.log" >&2; exit 1; }
 {
-    header "$work/interop/bin/python" "the interop tests' virtualenv of PySOA 1.4.9 (tests/redis/interop/conftest.py)"
+    header "$work/interop/bin/python" "the virtualenv of PySOA 1.4.9 (tests/support/original_pysoa.py)"
     "$work/interop/bin/python" -m pip freeze --all --disable-pip-version-check
 } > requirements/interop-lock.txt
 git --no-pager diff --stat -- requirements/

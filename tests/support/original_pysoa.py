@@ -1,10 +1,11 @@
 """
 PySOA 1.4.9, the original library this project re-implements, as a peer to compare with: never a dependency.
 
-The ``original_python`` fixture installs ``pysoa==1.4.9`` from PyPI into a virtualenv of its own (with Python 3.9 or
-3.8, which the original runs on), every package at the version pinned in ``requirements/interop-lock.txt``, cached in
-``.venv-interop/`` at the repository root so that later runs reuse it (and rebuilt when the lock changes). Tests that
-use it skip when PyPI cannot be reached to build it; any other failure to build it fails them.
+The ``original_python`` fixture installs ``pysoa[test_plans]==1.4.9`` (the extra brings what its test plans need)
+from PyPI into a virtualenv of its own (with Python 3.9 or 3.8, which the original runs on), every package at the
+version pinned in ``requirements/interop-lock.txt``, cached in ``.venv-interop/`` at the repository root so that later
+runs reuse it (and rebuilt when the lock changes). Tests that use it skip when PyPI cannot be reached to build it; any
+other failure to build it fails them.
 """
 
 import glob
@@ -33,6 +34,8 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 VENV_CACHE = REPO_ROOT / '.venv-interop'
 INTEROP_LOCK = REPO_ROOT / 'requirements' / 'interop-lock.txt'
 ORIGINAL_VERSION = '1.4.9'
+#: With the ``test_plans`` extra, so that the differential tests can run 1.4.9's test-plan toolkit too.
+ORIGINAL_REQUIREMENT = f'pysoa[test_plans]=={ORIGINAL_VERSION}'
 SUPPORTED_PYTHONS = ('3.9', '3.8')
 
 #: What pip prints when it cannot reach the package index (as opposed to, say, failing to build a package).
@@ -109,7 +112,7 @@ def _build_virtualenv(directory: pathlib.Path, base_python: str) -> None:
         [
             str(directory / 'bin' / 'python'), '-I', '-m', 'pip', 'install', '--disable-pip-version-check',
             '--timeout', '30', '--retries', '2', '-c', str(INTEROP_LOCK), 'pip', 'setuptools', 'wheel',
-            f'pysoa=={ORIGINAL_VERSION}',
+            ORIGINAL_REQUIREMENT,
         ],
         capture_output=True, text=True, cwd='/', env=clean_environment(),
     )
@@ -131,7 +134,7 @@ def original_python() -> str:
     base_python, full_version = find_original_interpreter()
     directory = VENV_CACHE / f'pysoa-{ORIGINAL_VERSION}-python-{full_version}'
     complete_marker = directory / 'interop-venv-complete'  # written last: a half-built virtualenv lacks it
-    wanted = f'pysoa=={ORIGINAL_VERSION} on Python {full_version}, lock {_digest(INTEROP_LOCK)}\n'
+    wanted = f'{ORIGINAL_REQUIREMENT} on Python {full_version}, lock {_digest(INTEROP_LOCK)}\n'
     if not complete_marker.exists() or complete_marker.read_text() != wanted:
         shutil.rmtree(directory, ignore_errors=True)
         try:

@@ -50,7 +50,9 @@ The directives (``A`` is the action prefix ``action[.index]: [global]``, ``[type
   message=text``: with this error instead (``field=none`` for none); ``... expect called:``: it must have been
   called with an empty body (``expect called [type]: path: value`` lines build the body it must have been called
   with); ``... expect not called:``: it must not have been called.
-* ``[A] freeze time: value``: freeze the clock (with freezegun) at ``now`` or a time like ``2020-01-31T13:45:00Z``.
+* ``[A] freeze time: value``: freeze the clock (with freezegun) at ``now`` (to the second) or a time like
+  ``2020-01-31T13:45:00Z``, for the test case (with ``A``, for that action); the dates and times relative to the clock
+  that it holds (``now``, ``utc_now 1``, ``today``...) are taken at the frozen time.
 
 Lines with ``global`` may stand in their own block: they apply to the test case they are in and every later one of
 the file; a global action case only runs in test cases that use the same ``action.index``, and the test case's own
@@ -67,12 +69,14 @@ and comments never continue, so plans written without continuations read as befo
 (``a.b.0.c``: digits index lists; ``{a.b}`` is one key containing a dot, ``{0}`` a key made of digits). Data types:
 see :mod:`pysoa.test.plan.grammar.data_types`. ``[[ACTION.path]]`` in a value is replaced by a value from an earlier
 response of the test case (``[[GREET.greeting]]`` is ``greeting`` in the response of ``greet.0``) or from
-``model_constants``.
+``model_constants``. Dates and times relative to the clock (``now``, ``today``...) are taken when their test case
+starts, or for the values of an action case, when the action case starts.
 
 Hooks run in this order (override them, calling ``super()`` first): ``setup_class``; for each test ``setup_method``
 (and, before the first test of a fixture, ``set_up_test_fixture``), ``set_up_test_case``, for each action case
 ``set_up_test_case_action`` / ``tear_down_test_case_action``, ``tear_down_test_case``, ``teardown_method`` (and,
-after the last test of a fixture, ``tear_down_test_fixture``); ``teardown_class``.
+after the last test of a fixture, ``tear_down_test_fixture``; if that test is skipped, it runs when the test would have
+ended); ``teardown_class``.
 
 Test-only actions: if the service has no action ``X`` but the test class defines ``_process_stub_action_X(self,
 body)``, calls to ``X`` are answered by that method (its return value is the response body).
@@ -246,11 +250,18 @@ class ServicePlanTestCase(PyTestServerTestCase):
         return cls.__dict__['_pysoa_plan_fixture_states']  # type: ignore[no-any-return]
 
     @classmethod
+    def _tear_down_open_plan_fixture(cls, file_name: str) -> None:
+        """Tears down the fixture of this file if it is still set up (its last test case did not run)."""
+        state = cls._fixture_states().get(file_name)
+        if state is not None:
+            state.owner._tear_down_plan_fixture(file_name)
+
+    @classmethod
     def teardown_class(cls) -> None:
-        """Tears down the fixtures whose last test case did not run (deselected or skipped)."""
+        """Tears down the fixtures whose last test case did not run (deselected, for instance)."""
         try:
-            for file_name, state in list(cls._fixture_states().items()):
-                state.owner._tear_down_plan_fixture(file_name)
+            for file_name in list(cls._fixture_states()):
+                cls._tear_down_open_plan_fixture(file_name)
         finally:
             super().teardown_class()
 
@@ -354,12 +365,17 @@ class ServicePlanTestCase(PyTestServerTestCase):
             raise first_error
 
     def _run_test_case(self, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]]) -> Dict[str, Any]:
+        from pysoa.test.plan.grammar.data_types import resolve_clock_values
+
         directives = _directives()
         results: Dict[str, Any] = {}
         line = test_case['line_number']
         failed = False
         try:
             with _at_fixture_line(line):
+                for key, value in test_case.items():
+                    if key not in test_case['actions']:  # the action cases' values are taken when each starts
+                        test_case[key] = resolve_clock_values(value)
                 self.set_up_test_case(test_case, test_fixture)
             for directive in directives:
                 with _at_fixture_line(_directive_line(test_case, directive, line)):
@@ -391,6 +407,7 @@ class ServicePlanTestCase(PyTestServerTestCase):
 
     def _run_action_case(self, action_path: str, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]],
                          results: Dict[str, Any]) -> None:
+        from pysoa.test.plan.grammar.data_types import resolve_clock_values
         from pysoa.test.plan.grammar.tools import substitute_variables
 
         directives = _directives()
@@ -398,6 +415,7 @@ class ServicePlanTestCase(PyTestServerTestCase):
         action_name = action_case['action_name']
         line = action_case['line_number']
         with _at_fixture_line(line):
+            resolve_clock_values(action_case)
             for key in ('inputs', 'job_control_inputs', 'job_context_inputs'):
                 if key in action_case:
                     substitute_variables(action_case[key], *self._substitution_sources(results))

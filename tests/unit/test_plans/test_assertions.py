@@ -59,10 +59,35 @@ def test_subset_structure_keeps_bools_and_ints_apart() -> None:
         assert_subset_structure({'flag': 1}, {'flag': True})
 
 
-def test_subset_structure_without_subset_lists() -> None:
-    assert_subset_structure({'tags': ['a', 'b']}, ACTUAL, subset_lists=False)
-    with pytest.raises(AssertionError, match=r'Extra values:\n    tags\.1'):
-        assert_subset_structure({'tags': ['a']}, ACTUAL, subset_lists=False)
+def test_without_subset_lists_lists_are_compared_index_by_index() -> None:
+    assert_subset_structure({'tags': ['a']}, ACTUAL, subset_lists=False)  # extra list items are fine
+    assert_subset_structure({'tags': ['a']}, ACTUAL)  # the default
+    with pytest.raises(AssertionError, match=r"tags\.0: expected 'b' \(str\), actual 'a' \(str\)"):
+        assert_subset_structure({'tags': ['b']}, ACTUAL, subset_lists=False)
+
+
+@pytest.mark.parametrize('expected', [
+    {'tags': ['b']},
+    {'tags': ['b', 'a']},
+    {'tags': ['b', 'b']},
+    {'items': [{'id': 1, 'tags': ['y']}]},
+])
+def test_subset_lists_match_plain_values_anywhere_in_the_actual_list(expected: dict) -> None:  # type: ignore[type-arg]
+    actual = dict(ACTUAL, items=[{'id': 1, 'tags': ['x', 'y']}, {'id': 2, 'tags': []}])
+    assert_subset_structure(expected, actual, subset_lists=True)
+
+
+def test_subset_lists_compare_dicts_and_lists_in_a_list_index_by_index() -> None:
+    actual = dict(ACTUAL, items=[{'id': 1, 'tags': ['x', 'y']}, {'id': 2, 'tags': []}])
+    with pytest.raises(AssertionError, match=r'items\.0\.id: expected 2 \(int\), actual 1 \(int\)'):
+        assert_subset_structure({'items': [{'id': 2}]}, actual, subset_lists=True)
+
+
+def test_subset_lists_fail_on_plain_values_not_found_in_the_actual_list() -> None:
+    with pytest.raises(AssertionError) as info:
+        assert_subset_structure({'tags': ['a', 'c'], 'count': 3}, ACTUAL, subset_lists=True)
+    assert str(info.value).startswith("Not found in the list:\n    tags.1: 'c' (str)\nExpected: ")
+    assert info.value.failed_paths == ['tags.1']  # type: ignore[attr-defined]
 
 
 def test_exact_structure() -> None:
@@ -78,6 +103,16 @@ def test_not_expected() -> None:
         assert_not_expected({'name': 'Ada', 'count': 4, 'nested': {'y': 2}}, ACTUAL)
     assert str(info.value).startswith("Unexpected values:\n    name: 'Ada' (str)\n    nested.y: 2 (int)\nActual: ")
     assert info.value.failed_paths == ['name', 'nested.y']  # type: ignore[attr-defined]
+
+
+def test_not_expected_list_items_fail_wherever_they_are_in_the_list() -> None:
+    actual = dict(ACTUAL, items=[{'id': 1}, {'id': 2}])
+    with pytest.raises(AssertionError) as info:
+        assert_not_expected({'tags': ['b'], 'items': [UNSPECIFIED, {'id': 1}]}, actual)
+    assert str(info.value).startswith(
+        "Unexpected values:\n    tags.0: 'b' (str) (found at tags.1)\n    items.1.id: 1 (int) (found at items.0.id)\n"
+    )
+    assert info.value.failed_paths == ['tags.0', 'items.1.id']  # type: ignore[attr-defined]
 
 
 def test_not_present() -> None:

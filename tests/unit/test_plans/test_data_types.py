@@ -101,7 +101,7 @@ def test_date_and_time_shorthands(type_name: str, value: str, expected: object) 
     ('datetime', 'now 1,2,3,4,5,6', 'Expected at most 5 numbers (days,hours,minutes,seconds,microseconds)'),
     ('datetime', 'now x', 'Expected days[,hours[,minutes[,seconds[,microseconds]]]], comma-separated integers'),
     ('time', '25,0,0', 'Cannot convert `25,0,0` to time: hour must be in 0..23'),
-    ('time', '1,2', 'Expected 3 or 4 numbers (hh,mm,ss[,microseconds]): `1,2`'),
+    ('time', '1,2,3,4,5', 'Expected 1 to 4 numbers (hh[,mm[,ss[,microseconds]]]): `1,2,3,4,5`'),
     ('regex', '[unclosed', 'Invalid regular expression `[unclosed`'),
     ('integer', '1', 'Unknown data type `integer`'),
 ])
@@ -109,6 +109,60 @@ def test_conversion_errors(type_name: str, value: str, message: str) -> None:
     with pytest.raises(DataTypeConversionError) as info:
         get_typed_value(type_name, value)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(('value', 'expected'), [
+    ('13', datetime.time(13)),
+    ('13,14', datetime.time(13, 14)),
+])
+def test_times_may_give_only_the_hour_or_the_hour_and_minutes(value: str, expected: datetime.time) -> None:
+    assert get_typed_value('time', value) == expected
+
+
+@pytest.mark.parametrize(('type_name', 'expected'), [
+    ('int', 0),
+    ('float', 0.0),
+    ('decimal', decimal.Decimal('0.0')),
+    ('bool', False),
+    ('str', ''),
+    (None, ''),
+    ('bytes', b''),
+    ('base64_bytes', b''),
+    ('encoded_ascii', ''),
+    ('encoded_unicode', ''),
+    ('emptylist', []),
+])
+def test_none_gives_the_empty_value_of_the_type(type_name: str, expected: object) -> None:
+    result = get_typed_value(type_name, None)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(('type_name', 'value', 'expected'), [
+    ('bytes', b'\xff\x00', b'\xff\x00'),
+    ('str', 'héllo'.encode(), 'héllo'),
+    ('int', b'42', 42),
+    ('base64_bytes', b'aGVsbG8=', b'hello'),
+    ('date', b'2020,2,29', datetime.date(2020, 2, 29)),
+])
+def test_bytes_values_are_accepted(type_name: str, value: bytes, expected: object) -> None:
+    assert get_typed_value(type_name, value) == expected
+
+
+@pytest.mark.parametrize('value', [AnyValue('int'), RegexValue('^a')])
+def test_wildcard_values_pass_through_unchanged(value: object) -> None:
+    assert get_typed_value('int', value) is value
+
+
+def test_the_type_name_null_gives_none() -> None:
+    assert get_typed_value('null', 'anything') is None
+
+
+@pytest.mark.parametrize('type_name', ['date', 'datetime', 'time'])
+@pytest.mark.parametrize('value', [None, 5, datetime.datetime(2020, 1, 2)])
+def test_date_and_time_types_need_text(type_name: str, value: object) -> None:
+    with pytest.raises(DataTypeConversionError, match=f'Expected text to convert to {type_name}, got '):
+        get_typed_value(type_name, value)
 
 
 def test_values_with_substitutions_stay_strings_until_substituted() -> None:

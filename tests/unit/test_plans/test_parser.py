@@ -1,5 +1,7 @@
 """The fixture file parser: test cases, directives, globals, continued lines, errors and the directive registry."""
 
+import datetime
+import importlib
 import os
 from importlib import metadata
 from pathlib import Path
@@ -68,6 +70,35 @@ def test_the_built_in_directives_in_order() -> None:
         'stub_action_body_for_action', 'stub_action_error_for_test', 'stub_action_error_for_action',
         'stub_action_called_for_test', 'stub_action_called_for_action', 'freeze_time_test', 'freeze_time_action',
     ]
+
+
+@pytest.mark.parametrize(('module_name', 'class_name', 'directive_name'), [
+    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseCommentDirective', 'fixture_comment'),
+    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseNameDirective', 'test_name'),
+    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseDescriptionDirective', 'test_description'),
+    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseSkipDirective', 'test_skip'),
+    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsErrorsDirective', 'expect_error'),
+    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsFieldErrorsDirective', 'expect_error_field'),
+    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsMessageErrorsDirective',
+     'expect_error_message'),
+    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsFieldMessageErrorsDirective',
+     'expect_error_field_message'),
+    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsNoErrorsDirective', 'expect_no_errors'),
+    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsFieldValueDirective', 'expect_value'),
+    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsAnyDirective', 'expect_any_value'),
+    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNoneDirective', 'expect_none'),
+    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNotPresentDirective', 'expect_not_present'),
+    ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeTestPlanDirective', 'freeze_time_test'),
+    ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeActionDirective', 'freeze_time_action'),
+])
+def test_the_built_in_directives_keep_their_1_4_9_module_paths_and_names(
+    module_name: str, class_name: str, directive_name: str,
+) -> None:
+    module = importlib.import_module(module_name)
+    assert class_name in module.__all__
+    directive = getattr(module, class_name)
+    assert directive in get_all_directives()  # the same class, not a copy
+    assert directive.name() == directive_name
 
 
 @pytest.mark.parametrize('file_name', sorted(os.listdir(PLANS)))
@@ -170,6 +201,15 @@ def test_stub_actions(parse: Callable[[str], TestFixture]) -> None:
         ]}},
     }
     assert test_case['a.0']['stub_actions'] == {'users': {'nope': {'expect_not_called': True, 'expect_line': 7}}}
+
+
+def test_input_time_accepts_the_hour_alone_or_with_minutes(parse: Callable[[str], TestFixture]) -> None:
+    (test_case,) = parse(
+        'test name: times\ntest description: Short times\n'
+        'a: input time: hour: 13\n'
+        'a: input time: hour_and_minutes: 13,14\n'
+    )
+    assert test_case['a.0']['inputs'] == {'hour': datetime.time(13), 'hour_and_minutes': datetime.time(13, 14)}
 
 
 def test_whitespace_around_separators_is_ignored(parse: Callable[[str], TestFixture]) -> None:

@@ -370,6 +370,19 @@ def test_fixtures_whose_last_case_did_not_run_are_torn_down_with_the_class(plan_
     assert log.count('tear_down_test_fixture first') == 1
 
 
+def test_a_fixture_whose_last_case_is_skipped_is_torn_down_before_the_next_fixture(
+    plan_project: ProjectFactory,
+) -> None:
+    plans = dict(SIMPLE_PLANS, **{'first.pysoa': SIMPLE_PLANS['first.pysoa'].replace(
+        'test name: two\n', 'test name: two\ntest skip: Not now\n',
+    )})
+    project = plan_project(plans, test_module=HOOKS_MODULE)
+    _run(project).assert_outcomes(passed=2, skipped=1)
+    log = (project.path / 'hooks.log').read_text().splitlines()
+    assert log.index('tear_down_test_fixture first') < log.index('set_up_test_fixture second')
+    assert log.count('tear_down_test_fixture first') == 1
+
+
 def test_a_fixture_must_be_set_up(plan_project: ProjectFactory) -> None:
     project = plan_project(SIMPLE_PLANS, test_module=TEST_MODULE + '''
     def setup_method(self, method=None):
@@ -448,6 +461,31 @@ def test_class_marks_apply_to_the_test_cases(plan_project: ProjectFactory, decor
         result.assert_outcomes(failed=3)  # strict xfail: passing is a failure
     else:
         result.assert_outcomes(**{outcome: 3})
+
+
+def test_unittest_skip_skips_the_whole_class_without_running_its_hooks(plan_project: ProjectFactory) -> None:
+    decorated = TEST_MODULE.replace('class TestPlans', "@unittest.skip('Not now')\nclass TestPlans")
+    module = 'import unittest\n' + decorated + '''
+    @classmethod
+    def setup_class(cls):
+        raise AssertionError('setup_class ran')
+
+    @classmethod
+    def teardown_class(cls):
+        raise AssertionError('teardown_class ran')
+
+    def setup_method(self, method=None):
+        raise AssertionError('setup_method ran')
+
+    def test_regular(self):
+        raise AssertionError('test_regular ran')
+'''
+    result = _run(plan_project(SIMPLE_PLANS, test_module=module), '-rs')
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines_random([
+        'SKIPPED [1] test_plans.py: Not now', 'SKIPPED [2] plans/first.pysoa: Not now',
+        'SKIPPED [1] plans/second.pysoa: Not now',
+    ])
 
 
 def test_custom_marks_select_test_cases(plan_project: ProjectFactory) -> None:

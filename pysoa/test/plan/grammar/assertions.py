@@ -9,16 +9,21 @@ import pprint
 from typing import (
     Any,
     Iterable,
+    Iterator,
     List,
     Mapping,
     Optional,
+    Sequence,
     Tuple,
 )
 
 from pysoa.test.plan.grammar.tools import (
+    PathSegment,
     get_all_paths,
     join_path,
+    normalize_path,
     path_get,
+    split_path,
 )
 
 
@@ -57,43 +62,59 @@ def _failure(message: str, failed_paths: List[str]) -> AssertionError:
 
 
 class _Differences:
-    def __init__(self) -> None:
+    """
+    What differs between expected and actual data. ``subset``: dicts and lists may have more in ``actual``.
+    ``subset_lists``: a plain value (not a dict or list) in an expected list may be anywhere in the actual list; lists
+    are otherwise compared index by index (as in PySOA 1.4.9).
+    """
+
+    def __init__(self, subset: bool, subset_lists: bool = False) -> None:
+        self.subset = subset
+        self.subset_lists = subset_lists
         self.missing: List[str] = []
         self.mismatched: List[Tuple[str, Any, Any]] = []
+        self.not_found: List[Tuple[str, Any]] = []
         self.extra: List[str] = []
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.mismatched or self.extra)
+        return bool(self.missing or self.mismatched or self.not_found or self.extra)
 
     @property
     def paths(self) -> List[str]:
-        return self.missing + [path for path, _, _ in self.mismatched] + self.extra
+        return self.missing + [path for path, _, _ in self.mismatched] + [path for path, _ in self.not_found] + \
+            self.extra
 
-    def compare(self, expected: Any, actual: Any, path: str, subset: bool) -> None:
+    def compare(self, expected: Any, actual: Any, path: str) -> None:
         if isinstance(expected, Mapping):
             if not isinstance(actual, Mapping) or (not expected and actual):
                 self.mismatched.append((path, expected, actual))
                 return
             for key, value in expected.items():
                 if key in actual:
-                    self.compare(value, actual[key], _join(path, key), subset)
+                    self.compare(value, actual[key], _join(path, key))
                 else:
                     self.missing.append(_join(path, key))
-            if not subset:
+            if not self.subset:
                 self.extra.extend(_join(path, key) for key in actual if key not in expected)
         elif isinstance(expected, (list, tuple)):
             if not isinstance(actual, (list, tuple)) or (not expected and actual):
                 self.mismatched.append((path, expected, actual))
-                return
-            for index, value in enumerate(expected):
-                if index < len(actual):
-                    self.compare(value, actual[index], _join(path, index), subset)
-                else:
-                    self.missing.append(_join(path, index))
-            if not subset:
-                self.extra.extend(_join(path, index) for index in range(len(expected), len(actual)))
+            else:
+                self._compare_lists(expected, actual, path)
         elif not _equal(expected, actual):
             self.mismatched.append((path, expected, actual))
+
+    def _compare_lists(self, expected: Sequence[Any], actual: Sequence[Any], path: str) -> None:
+        for index, value in enumerate(expected):
+            if self.subset_lists and not isinstance(value, (Mapping, list, tuple)):
+                if not any(_equal(value, candidate) for candidate in actual):
+                    self.not_found.append((_join(path, index), value))
+            elif index < len(actual):
+                self.compare(value, actual[index], _join(path, index))
+            else:
+                self.missing.append(_join(path, index))
+        if not self.subset:
+            self.extra.extend(_join(path, index) for index in range(len(expected), len(actual)))
 
     def message(self, expected: Any, actual: Any, msg: Optional[str]) -> str:
         lines = [msg] if msg else []
@@ -105,6 +126,9 @@ class _Differences:
             for path, expected_value, actual_value in self.mismatched:
                 lines.append(f'    {path or "(top)"}: expected {_describe(expected_value)}, '
                              f'actual {_describe(actual_value)}')
+        if self.not_found:
+            lines.append('Not found in the list:')
+            lines.extend(f'    {path}: {_describe(value)}' for path, value in self.not_found)
         if self.extra:
             lines.append('Extra values:')
             lines.extend(f'    {path}' for path in self.extra)
@@ -113,49 +137,52 @@ class _Differences:
         return '\n'.join(lines)
 
 
-def assert_subset_structure(expected: Any, actual: Any, subset_lists: bool = True, msg: Optional[str] = None) -> None:
+def assert_subset_structure(expected: Any, actual: Any, subset_lists: bool = False, msg: Optional[str] = None) -> None:
     """
-    Assert that ``expected`` is contained in ``actual``: dicts in ``actual`` may have more keys, and (with
-    ``subset_lists``) lists more items after the expected ones; an empty expected dict or list only matches an empty
-    one.
+    Assert that ``expected`` is contained in ``actual``: dicts in ``actual`` may have more keys, and lists more items.
+    Lists are compared index by index; with ``subset_lists``, a plain value (not a dict or list) in an expected list
+    may be anywhere in the actual list. An empty expected dict or list only matches an empty one.
     """
-    differences = _Differences()
-    differences.compare(expected, actual, '', subset=True)
-    if not subset_lists:
-        _check_list_lengths(expected, actual, '', differences)
+    differences = _Differences(subset=True, subset_lists=subset_lists)
+    differences.compare(expected, actual, '')
     if differences:
         raise _failure(differences.message(expected, actual, msg), differences.paths)
-
-
-def _check_list_lengths(expected: Any, actual: Any, path: str, differences: _Differences) -> None:
-    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
-        for key, value in expected.items():
-            if key in actual:
-                _check_list_lengths(value, actual[key], _join(path, key), differences)
-    elif isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
-        differences.extra.extend(_join(path, index) for index in range(len(expected), len(actual)))
-        for index, value in enumerate(expected[:len(actual)]):
-            _check_list_lengths(value, actual[index], _join(path, index), differences)
 
 
 def assert_exact_structure(expected: Any, actual: Any, msg: Optional[str] = None) -> None:
     """Assert that ``actual`` equals ``expected`` exactly: no missing, different or extra keys and items."""
-    differences = _Differences()
-    differences.compare(expected, actual, '', subset=False)
+    differences = _Differences(subset=False)
+    differences.compare(expected, actual, '')
     if differences:
         raise _failure(differences.message(expected, actual, msg), differences.paths)
 
 
+def _find_values(data: Any, segments: Sequence[PathSegment], path: str = '') -> Iterator[Tuple[str, Any]]:
+    """The values at a path, with the path each is at; a list index stands for every item of the list."""
+    if not segments:
+        yield path, data
+        return
+    segment, rest = segments[0], segments[1:]
+    if isinstance(data, (list, tuple)) and isinstance(segment, int):
+        for index, item in enumerate(data):
+            yield from _find_values(item, rest, _join(path, index))
+    elif isinstance(data, Mapping) and segment in data:
+        yield from _find_values(data[segment], rest, _join(path, segment))
+
+
 def assert_not_expected(not_expected: Any, actual: Any, msg: Optional[str] = None) -> None:
-    """Assert that no path of ``not_expected`` holds the same value in ``actual`` (missing paths pass)."""
+    """
+    Assert that no path of ``not_expected`` holds the same value in ``actual`` (missing paths pass). A value expected
+    not to be a list item must not be any item of the actual list.
+    """
     unexpected = {}
     for path in get_all_paths(not_expected):
-        try:
-            actual_value = path_get(actual, path)
-        except (KeyError, IndexError):
-            continue
-        if _equal(path_get(not_expected, path), actual_value):
-            unexpected[path] = f'    {path}: {_describe(actual_value)}'
+        value = path_get(not_expected, path)
+        for actual_path, actual_value in _find_values(actual, split_path(path)):
+            if _equal(value, actual_value):
+                found_at = f' (found at {actual_path})' if actual_path != normalize_path(path) else ''
+                unexpected[path] = f'    {path}: {_describe(actual_value)}{found_at}'
+                break
     if unexpected:
         lines = ([msg] if msg else []) + ['Unexpected values:'] + list(unexpected.values())
         lines.append('Actual: ' + pprint.pformat(actual, width=100))

@@ -1,6 +1,7 @@
 """
 The data types of test plan values: ``input int: count: 3`` gives the integer 3. Also the expectation-only values:
-:class:`RegexValue` (``expect regex:``) and :class:`AnyValue` (``expect any int:``).
+:class:`RegexValue` (``expect regex:``) and :class:`AnyValue` (``expect any int:``), and :class:`ClockValue`, which
+holds a date or time relative to the clock (``input datetime: at: now``) until the plan runs.
 """
 
 import base64
@@ -30,13 +31,16 @@ from pysoa.test.plan.errors import DataTypeConversionError
 
 __all__ = (
     'AnyValue',
+    'ClockValue',
     'DataTypeGrammar',
     'RegexValue',
     'SubstitutionString',
     'data_type_descriptions',
+    'freeze_clock_values',
     'get_all_data_type_names',
     'get_parsed_data_type_value',
     'get_typed_value',
+    'resolve_clock_values',
 )
 
 
@@ -64,7 +68,7 @@ data_type_descriptions: Dict[str, str] = {
     'str': 'A string (the default)',
     'time': (
         'A time: `now`, `utc_now` or `midnight`, optionally followed by a space and '
-        '`days[,hours[,minutes[,seconds[,microseconds]]]]` to add, or `hh,mm,ss[,microseconds]`'
+        '`days[,hours[,minutes[,seconds[,microseconds]]]]` to add, or `hh[,mm[,ss[,microseconds]]]`'
     ),
 }
 """Every data type name with a description of the values it takes."""
@@ -231,32 +235,40 @@ def _delta(value: str) -> datetime.timedelta:
     return datetime.timedelta(**dict(zip(names, parts)))
 
 
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(pytz.utc)
+# The clock shorthands below take the time from `at` (naive UTC, as freezegun freezes it) or, without it, from the
+# clock, looked up when called (not bound now) so that freezegun's frozen clock applies.
+
+def _now(at: Optional[datetime.datetime]) -> datetime.datetime:
+    return at or datetime.datetime.now()
 
 
-# Looked up when called (not bound now), so that freezegun's frozen clock applies.
-_DATETIME_SHORTHANDS: Dict[str, Callable[[], datetime.datetime]] = {
-    'now': lambda: datetime.datetime.now(),
+def _utc_now(at: Optional[datetime.datetime]) -> datetime.datetime:
+    return pytz.utc.localize(at) if at else datetime.datetime.now(pytz.utc)
+
+
+_DATETIME_SHORTHANDS: Dict[str, Callable[[Optional[datetime.datetime]], datetime.datetime]] = {
+    'now': _now,
     'utc_now': _utc_now,
-    'midnight': lambda: datetime.datetime.combine(datetime.date.today(), datetime.time()),
-    'utc_midnight': lambda: _utc_now().replace(hour=0, minute=0, second=0),
+    'midnight': lambda at: datetime.datetime.combine(_now(at).date(), datetime.time()),
+    'utc_midnight': lambda at: _utc_now(at).replace(hour=0, minute=0, second=0),
 }
+_CLOCK_SHORTHANDS = ('today', 'utc_today', *_DATETIME_SHORTHANDS)
 
 
-def _shorthand_datetime(value: str, allowed: Tuple[str, ...]) -> Optional[datetime.datetime]:
+def _shorthand_datetime(value: str, allowed: Tuple[str, ...],
+                        at: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
     """A datetime from ``shorthand[ delta]`` (microseconds zeroed), or None if the value is not a shorthand."""
     name, _, delta = value.partition(' ')
     if name not in allowed:
         return None
-    result = _DATETIME_SHORTHANDS[name]().replace(microsecond=0)
+    result = _DATETIME_SHORTHANDS[name](at).replace(microsecond=0)
     if delta.strip():
         result += _delta(delta.strip())
     return result
 
 
-def _to_datetime(value: str) -> datetime.datetime:
-    shorthand = _shorthand_datetime(value, ('now', 'utc_now', 'midnight', 'utc_midnight'))
+def _to_datetime(value: str, at: Optional[datetime.datetime] = None) -> datetime.datetime:
+    shorthand = _shorthand_datetime(value, ('now', 'utc_now', 'midnight', 'utc_midnight'), at)
     if shorthand is not None:
         return shorthand
     parts = _integers(value, 'now, utc_now, midnight, utc_midnight or YYYY,MM,DD[,hh,mm,ss[,microseconds]]')
@@ -266,24 +278,24 @@ def _to_datetime(value: str) -> datetime.datetime:
     return datetime.datetime(year, month, day, hour, minute, second, microsecond)
 
 
-def _to_date(value: str) -> datetime.date:
+def _to_date(value: str, at: Optional[datetime.datetime] = None) -> datetime.date:
     if value == 'today':
-        return datetime.date.today()
+        return _now(at).date()
     if value == 'utc_today':
-        return _utc_now().date()
+        return _utc_now(at).date()
     parts = _integers(value, 'today, utc_today or YYYY,MM,DD')
     if len(parts) != 3:
         raise DataTypeConversionError(f'Expected 3 numbers (YYYY,MM,DD): `{value}`')
     return datetime.date(*parts)
 
 
-def _to_time(value: str) -> datetime.time:
-    shorthand = _shorthand_datetime(value, ('now', 'utc_now', 'midnight'))
+def _to_time(value: str, at: Optional[datetime.datetime] = None) -> datetime.time:
+    shorthand = _shorthand_datetime(value, ('now', 'utc_now', 'midnight'), at)
     if shorthand is not None:
         return shorthand.time()
-    parts = _integers(value, 'now, utc_now, midnight or hh,mm,ss[,microseconds]')
-    if not 3 <= len(parts) <= 4:
-        raise DataTypeConversionError(f'Expected 3 or 4 numbers (hh,mm,ss[,microseconds]): `{value}`')
+    parts = _integers(value, 'now, utc_now, midnight or hh[,mm[,ss[,microseconds]]]')
+    if len(parts) > 4:
+        raise DataTypeConversionError(f'Expected 1 to 4 numbers (hh[,mm[,ss[,microseconds]]]): `{value}`')
     hour, minute, second, microsecond = parts + [0] * (4 - len(parts))
     return datetime.time(hour, minute, second, microsecond)
 
@@ -305,6 +317,12 @@ def _to_base64_bytes(value: str) -> bytes:
         raise DataTypeConversionError(f'Expected base64-encoded bytes, got `{value}`') from None
 
 
+_DATE_AND_TIME_CONVERTERS: Dict[str, Callable[[str, Optional[datetime.datetime]], Any]] = {
+    'date': _to_date,
+    'datetime': _to_datetime,
+    'time': _to_time,
+}
+
 _CONVERTERS: Dict[str, Callable[[str], Any]] = {
     'base64_bytes': _to_base64_bytes,
     'bool': lambda value: value.lower() == 'true',
@@ -321,26 +339,42 @@ _CONVERTERS: Dict[str, Callable[[str], Any]] = {
     'int': lambda value: int(value or 0),
     'none': lambda _value: None,
     'None': lambda _value: None,
+    'null': lambda _value: None,  # not a data type of the grammar, only of get_typed_value (as in 1.4.9)
     'not regex': lambda value: RegexValue(value, negate=True),
     'regex': RegexValue,
     'str': lambda value: value,
     'time': _to_time,
 }
 
+_TYPES_IGNORING_THE_VALUE = ('emptydict', 'emptylist', 'emptystr', 'none', 'None', 'null')
 
-def get_typed_value(type_name: Optional[str], value: str) -> Any:
+
+def get_typed_value(type_name: Optional[str], value: Any) -> Any:
     """
-    Convert a value from a test fixture to ``type_name`` (``str`` if None). A value containing a ``[[...]]``
-    substitution stays a string (a :class:`SubstitutionString` that is converted once substituted).
+    Convert a value from a test fixture to ``type_name`` (``str`` if None; ``null`` gives None). A value containing a
+    ``[[...]]`` substitution stays a string (a :class:`SubstitutionString` that is converted once substituted).
 
-    :raises DataTypeConversionError: If the type is unknown or the value cannot be converted.
+    The value is normally a string. Bytes are decoded from UTF-8 first (and kept as they are for ``bytes``), None
+    gives the empty value of the type (``0``, ``''``, ``b''``...), and :class:`AnyValue` and :class:`RegexValue`
+    wildcards are returned unchanged.
+
+    :raises DataTypeConversionError: If the type is unknown or the value cannot be converted (``date``,
+                                     ``datetime`` and ``time`` only convert text).
     """
     type_name = type_name or 'str'
     if type_name not in _CONVERTERS:
         raise DataTypeConversionError(f'Unknown data type `{type_name}`')
-    if '[[' in value and type_name not in ('emptydict', 'emptylist', 'emptystr', 'none', 'None'):
-        return SubstitutionString(_insert_default_indexes(value), type_name)
+    if isinstance(value, (AnyValue, RegexValue)) or (isinstance(value, bytes) and type_name == 'bytes'):
+        return value
+    if value is None and type_name not in _DATE_AND_TIME_CONVERTERS:
+        value = ''
     try:
+        if isinstance(value, bytes):
+            value = value.decode('utf-8')
+        if not isinstance(value, str) and type_name in _DATE_AND_TIME_CONVERTERS:
+            raise DataTypeConversionError(f'Expected text to convert to {type_name}, got {value!r}')
+        if isinstance(value, str) and '[[' in value and type_name not in _TYPES_IGNORING_THE_VALUE:
+            return SubstitutionString(_insert_default_indexes(value), type_name)
         return _CONVERTERS[type_name](value)
     except DataTypeConversionError:
         raise
@@ -348,7 +382,66 @@ def get_typed_value(type_name: Optional[str], value: str) -> Any:
         raise DataTypeConversionError(f'Cannot convert `{value}` to {type_name}: {e}') from e
 
 
+class ClockValue:
+    """
+    A date or time that a test plan gives relative to the clock (``now``, ``utc_now 1``, ``midnight``, ``today``...):
+    the plan keeps it until its test case or action case runs, then replaces it with its value
+    (:func:`resolve_clock_values`), taken at the frozen time if ``freeze time`` applies to it.
+
+    :ivar frozen_at: None, or a callable returning the frozen time (naive UTC) to take the value at.
+    """
+
+    def __init__(self, data_type: str, value: str) -> None:
+        self.data_type = data_type
+        self.value = value
+        self.frozen_at: Optional[Callable[[], datetime.datetime]] = None
+
+    def resolve(self) -> Any:
+        """The value, at the frozen time if there is one, else at the time of the clock."""
+        return _DATE_AND_TIME_CONVERTERS[self.data_type](self.value, self.frozen_at() if self.frozen_at else None)
+
+    def __repr__(self) -> str:
+        return f'ClockValue({self.data_type!r}, {self.value!r})'
+
+
+def _replace_clock_values(data: Any, replace: Callable[[ClockValue], Any]) -> Any:
+    if isinstance(data, ClockValue):
+        return replace(data)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            data[key] = _replace_clock_values(value, replace)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            data[index] = _replace_clock_values(value, replace)
+    return data
+
+
+def resolve_clock_values(data: Any) -> Any:
+    """
+    Replace every :class:`ClockValue` in ``data`` (dicts and lists are changed in place) with its value; returns the
+    data (or the value, if ``data`` is a ``ClockValue``).
+    """
+    return _replace_clock_values(data, ClockValue.resolve)
+
+
+def freeze_clock_values(data: Any, frozen_at: Callable[[], datetime.datetime]) -> None:
+    """Make every :class:`ClockValue` in ``data`` (in dicts and lists) take its value at the time ``frozen_at()``."""
+
+    def freeze(value: ClockValue) -> ClockValue:
+        value.frozen_at = frozen_at
+        return value
+
+    _replace_clock_values(data, freeze)
+
+
 def get_parsed_data_type_value(parse_results: ParseResults, value: str) -> Any:
-    """Convert ``value`` to the data type named ``data_type`` in the directive's parse results (default ``str``)."""
-    data_type = parse_results['data_type'] if 'data_type' in parse_results else None
-    return get_typed_value(data_type or 'str', value)
+    """
+    Convert ``value`` to the data type named ``data_type`` in the directive's parse results (default ``str``). Dates
+    and times relative to the clock (``now``, ``today``...) are checked, then returned as a :class:`ClockValue` to
+    resolve when the plan runs.
+    """
+    data_type = (parse_results['data_type'] if 'data_type' in parse_results else None) or 'str'
+    typed_value = get_typed_value(data_type, value)
+    if isinstance(typed_value, (datetime.date, datetime.time)) and value.partition(' ')[0] in _CLOCK_SHORTHANDS:
+        return ClockValue(data_type, value)
+    return typed_value

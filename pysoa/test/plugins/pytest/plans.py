@@ -83,6 +83,14 @@ def pytest_pycollect_makeitem(collector: Union[pytest.Module, pytest.Class], nam
     return ServicePlanClass.from_parent(collector, name=name, obj=obj)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> None:
+    if isinstance(item, PlanTestItem) and item.plan_data.is_last_fixture_case:
+        # A skipped last test case never set up or tore down anything: tear its fixture down now, before the next
+        # fixture is set up (after a last test case that ran, teardown_method already did).
+        item.cls._tear_down_open_plan_fixture(item.plan_data.fixture_file)
+
+
 def _first_line(text: str) -> str:
     return text.split('\n', 1)[0]
 
@@ -132,6 +140,9 @@ class ServicePlanClass(pytest.Class):
             StatusError,
         )
 
+        if getattr(self.obj, '__unittest_skip__', False):
+            # Honoured for the whole class, as unittest does: its ordinary tests are skipped too, and its hooks not run.
+            self.add_marker(pytest.mark.skip(reason=getattr(self.obj, '__unittest_skip_why__', '')))
         collected = list(super().collect())
         try:
             plan_tests = list(self.obj.get_fixture_test_information())
@@ -182,16 +193,11 @@ class PlanFixture(pytest.Collector):
 
     def collect(self) -> Iterable[Union[pytest.Item, pytest.Collector]]:
         items = []
-        class_node = self.getparent(pytest.Class)
-        plan_class = class_node.obj if class_node is not None else None
-        unittest_skip = getattr(plan_class, '__unittest_skip__', False)
         for attribute, data in self.plan_tests:
             item = PlanTestItem.from_parent(self, name=data.name, plan_data=data, plan_attribute=attribute)
             if data.skip:
                 item.add_marker(pytest.mark.skip(reason=data.skip))
                 PLUGIN_STATISTICS['fixture_tests_skipped'] += 1
-            elif unittest_skip:
-                item.add_marker(pytest.mark.skip(reason=getattr(plan_class, '__unittest_skip_why__', '')))
             PLUGIN_STATISTICS['fixture_tests_collected'] += 1
             items.append(item)
         return items

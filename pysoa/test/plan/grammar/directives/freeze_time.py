@@ -1,6 +1,8 @@
 """
 ``[action:] freeze time: value`` freezes the clock (with freezegun) for the whole test case or one action. The value
-is ``now`` (the time the test case or action starts) or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+is ``now`` (the time the test case or action starts, to the second) or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC). The dates and
+times relative to the clock written in the test case or action (``now``, ``utc_now 1``, ``today``...) are taken at the
+frozen time too.
 """
 
 import datetime
@@ -8,6 +10,8 @@ import re
 from typing import (
     Any,
     Dict,
+    Iterable,
+    Optional,
 )
 
 from pyparsing import (
@@ -15,6 +19,7 @@ from pyparsing import (
     ParseResults,
 )
 
+from pysoa.test.plan.grammar.data_types import freeze_clock_values
 from pysoa.test.plan.grammar.directive import (
     ActionCase,
     ActionDirective,
@@ -32,7 +37,23 @@ from pysoa.test.plan.grammar.directive import (
 __all__ = ()
 
 _TIMESTAMP = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$')
+_TIMESTAMP_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 RUNTIME_KEY = '_freezer_started'
+CLOCK_KEY = '_freeze_time_clock'
+
+
+class _FrozenClock:
+    """The time a ``freeze time`` line freezes the clock at (naive UTC); for ``now``, when it is first asked."""
+
+    def __init__(self, value: str) -> None:
+        self.instant: Optional[datetime.datetime] = (
+            None if value == 'now' else datetime.datetime.strptime(value, _TIMESTAMP_FORMAT)
+        )
+
+    def __call__(self) -> datetime.datetime:
+        if self.instant is None:
+            self.instant = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+        return self.instant
 
 
 def _grammar() -> ParserElement:
@@ -45,7 +66,7 @@ def _ingest(case: Dict[str, Any], parse_results: ParseResults, file_name: str, l
         valid = bool(_TIMESTAMP.match(value))
         if valid:
             try:
-                datetime.datetime.strptime(value, '%Y-%m-%dT%H:%M:%SZ')
+                datetime.datetime.strptime(value, _TIMESTAMP_FORMAT)
             except ValueError:
                 valid = False
         if not valid:
@@ -57,15 +78,23 @@ def _ingest(case: Dict[str, Any], parse_results: ParseResults, file_name: str, l
         raise syntax_error('The `freeze time` directive needs freezegun: pip install freezegun', file_name,
                            line_number) from None
     case['freeze_time'] = value
+    case[CLOCK_KEY] = _FrozenClock(value)
+
+
+def _freeze_values(case: Dict[str, Any], skip: Iterable[str] = ()) -> None:
+    """Make the clock values of the case (except under the keys to skip) take their value at its frozen time."""
+    if CLOCK_KEY in case:
+        for key, value in case.items():
+            if key not in skip:
+                freeze_clock_values(value, case[CLOCK_KEY])
 
 
 def _start(case: Dict[str, Any]) -> None:
-    if 'freeze_time' not in case:
+    if CLOCK_KEY not in case:
         return
     import freezegun
 
-    value = case['freeze_time']
-    freezer = freezegun.freeze_time(None if value == 'now' else datetime.datetime.strptime(value, '%Y-%m-%dT%H:%M:%SZ'))
+    freezer = freezegun.freeze_time(case[CLOCK_KEY]())
     freezer.start()
     case[RUNTIME_KEY] = freezer
 
@@ -91,6 +120,10 @@ class FreezeTimeTestDirective(ChecksNothingAfterActions, Directive):
                                         parse_results: ParseResults, file_name: str, line_number: int) -> None:
         _ingest(test_case, parse_results, file_name, line_number)
 
+    def post_parse_test_case(self, test_case: TestCase) -> None:
+        # Action cases with a freeze time of their own take their values at that time.
+        _freeze_values(test_case, skip=[path for path in test_case['actions'] if CLOCK_KEY in test_case[path]])
+
     def set_up_test_case(self, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any) -> None:
         _start(test_case)
 
@@ -112,6 +145,9 @@ class FreezeTimeActionDirective(ChecksNothingAfterActions, ActionDirective):
     def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
                                         parse_results: ParseResults, file_name: str, line_number: int) -> None:
         _ingest(action_case, parse_results, file_name, line_number)
+
+    def post_parse_test_case_action(self, action_case: ActionCase, test_case: TestCase) -> None:
+        _freeze_values(action_case)
 
     def set_up_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
                                 test_fixture: TestFixture, **kwargs: Any) -> None:
