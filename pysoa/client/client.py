@@ -1,5 +1,8 @@
 """The PySOA client: call actions on services, one at a time, in jobs, in parallel, or as futures."""
 
+import functools
+import math
+import time
 from typing import (
     Any,
     Dict,
@@ -10,6 +13,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypeVar,
     Union,
 )
 
@@ -37,7 +41,10 @@ from pysoa.client.settings import (
     get_validated_settings,
 )
 from pysoa.common.errors import Error
-from pysoa.common.transport.errors import PySOATransportError
+from pysoa.common.transport.errors import (
+    MessageReceiveTimeout,
+    PySOATransportError,
+)
 from pysoa.common.types import (
     ActionRequest,
     ActionResponse,
@@ -58,6 +65,22 @@ __all__ = (
 ActionRequestArgument = Union[ActionRequest, Mapping[str, Any]]
 ParallelActionResult = Union[ActionResponse, List[Error], Exception]
 ParallelJobResult = Union[JobResponse, Exception]
+_Slots = List[Tuple[str, Optional[int], Optional[Exception]]]
+_T = TypeVar('_T')
+
+
+def _result_within(future: FutureSOAResponse[_T], timeout: Optional[int], started: float) -> _T:
+    """
+    The outcome of a blocking call that started at ``started`` (``time.monotonic()``): wait for it only for what
+    sending left of its ``timeout`` (in whole seconds, rounded up). If it does not come in time, nobody can ask for it
+    again: the client stops waiting for the request(s), so that a late response is dropped instead of kept.
+    """
+    wait = max(1, math.ceil(started + timeout - time.monotonic())) if timeout else None
+    try:
+        return future.result(wait)
+    except MessageReceiveTimeout:
+        future._abandon()
+        raise
 
 
 def _raise_for_errors(job_response: JobResponse, raise_job_errors: bool, raise_action_errors: bool) -> None:
@@ -207,10 +230,11 @@ class Client:
                                                   case the job's list of errors is returned instead).
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
-        return self.call_action_future(
+        started = time.monotonic()
+        return _result_within(self.call_action_future(
             service_name, action, body, expansions, raise_job_errors, raise_action_errors, timeout, switches,
             correlation_id, context, control_extra,
-        ).result()
+        ), timeout, started)
 
     def call_actions(
         self,
@@ -233,10 +257,11 @@ class Client:
         :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
-        return self.call_actions_future(
+        started = time.monotonic()
+        return _result_within(self.call_actions_future(
             service_name, actions, expansions, raise_job_errors, raise_action_errors, timeout, switches,
             correlation_id, continue_on_error, context, control_extra,
-        ).result()
+        ), timeout, started)
 
     def call_actions_parallel(
         self,
@@ -261,10 +286,11 @@ class Client:
         :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
                  errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
         """
-        return self.call_actions_parallel_future(
+        started = time.monotonic()
+        return _result_within(self.call_actions_parallel_future(
             service_name, actions, expansions, raise_job_errors, raise_action_errors, catch_transport_errors,
             timeout, switches, correlation_id, context, control_extra,
-        ).result()
+        ), timeout, started)
 
     def call_jobs_parallel(
         self,
@@ -287,10 +313,11 @@ class Client:
         :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
                                        prevented, instead of raising them.
         """
-        return self.call_jobs_parallel_future(
+        started = time.monotonic()
+        return _result_within(self.call_jobs_parallel_future(
             jobs, expansions, raise_job_errors, raise_action_errors, catch_transport_errors, timeout, switches,
             correlation_id, continue_on_error, context, control_extra,
-        ).result()
+        ), timeout, started)
 
     # Futures --------------------------------------------------------------------------------------------------------
 
@@ -320,7 +347,9 @@ class Client:
                 return job_response.errors
             return job_response.actions[0]
 
-        return self.FutureResponse(get_response)
+        future = self.FutureResponse(get_response)
+        future._on_abandon = job_future._abandon
+        return future
 
     def call_actions_future(
         self,
@@ -358,7 +387,9 @@ class Client:
                 perform_expansions(self, job_response.actions, expansions, request_options)
             return job_response
 
-        return self.FutureResponse(get_response)
+        future = self.FutureResponse(get_response)
+        future._on_abandon = functools.partial(handler.forget, [request_id])
+        return future
 
     def call_actions_parallel_future(
         self,
@@ -388,7 +419,9 @@ class Client:
                 for result in results
             )
 
-        return self.FutureResponse(get_response)
+        future = self.FutureResponse(get_response)
+        future._on_abandon = jobs_future._abandon
+        return future
 
     def call_jobs_parallel_future(
         self,
@@ -405,7 +438,7 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[List[ParallelJobResult]]:
         """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
-        slots: List[Tuple[str, Optional[int], Optional[Exception]]] = []
+        slots: _Slots = []
         for job in jobs:
             service_name = job['service_name']
             try:
@@ -447,20 +480,22 @@ class Client:
                 perform_expansions(self, actions_to_expand, expansions, request_options)
             return results
 
-        return self.FutureResponse(get_response)
+        def abandon() -> None:
+            for service_name, request_ids in _unanswered(slots, received).items():
+                self._get_handler(service_name).forget(request_ids)
+
+        future = self.FutureResponse(get_response)
+        future._on_abandon = abandon
+        return future
 
     def _receive_parallel(
         self,
-        slots: List[Tuple[str, Optional[int], Optional[Exception]]],
+        slots: _Slots,
         received: Dict[Tuple[str, int], ParallelJobResult],
         receive_timeout: Optional[int],
         catch_transport_errors: bool,
     ) -> None:
-        waiting: Dict[str, List[int]] = {}
-        for service_name, request_id, _ in slots:
-            if request_id is not None and (service_name, request_id) not in received:
-                waiting.setdefault(service_name, []).append(request_id)
-        for service_name, request_ids in waiting.items():
+        for service_name, request_ids in _unanswered(slots, received).items():
             try:
                 for request_id, response in self._get_handler(service_name).receive_responses(
                     request_ids, receive_timeout,
@@ -473,6 +508,15 @@ class Client:
                 self._get_handler(service_name).forget(unanswered)
                 for request_id in unanswered:
                     received[(service_name, request_id)] = e
+
+
+def _unanswered(slots: _Slots, received: Dict[Tuple[str, int], ParallelJobResult]) -> Dict[str, List[int]]:
+    """The ids of the requests sent for ``slots`` that have had no response yet, by service."""
+    waiting: Dict[str, List[int]] = {}
+    for service_name, request_id, _ in slots:
+        if request_id is not None and (service_name, request_id) not in received:
+            waiting.setdefault(service_name, []).append(request_id)
+    return waiting
 
 
 def _request_options(

@@ -89,12 +89,18 @@ def perform_expansions(
         candidates = []
         action_errors: List[ActionResponse] = []
         job_errors: List[Error] = []
-        for service_name, waiting_by_request_id in sent.items():
-            handler = client._get_handler(service_name)
-            for request_id, job_response in handler.receive_responses(list(waiting_by_request_id), timeout):
-                candidates.extend(_apply_response(
-                    job_response, waiting_by_request_id[request_id], trees, action_errors, job_errors,
-                ))
+        try:
+            for service_name, waiting_by_request_id in sent.items():
+                handler = client._get_handler(service_name)
+                for request_id, job_response in handler.receive_responses(list(waiting_by_request_id), timeout):
+                    candidates.extend(_apply_response(
+                        job_response, waiting_by_request_id[request_id], trees, action_errors, job_errors,
+                    ))
+        except Exception:
+            # Nobody can ask for the other responses any more: drop them when they come instead of keeping them.
+            for service_name, waiting_by_request_id in sent.items():
+                client._get_handler(service_name).forget(list(waiting_by_request_id))
+            raise
         if action_errors:
             raise CallActionError(action_errors)
         if job_errors:

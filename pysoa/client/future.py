@@ -33,6 +33,9 @@ class FutureSOAResponse(Generic[_T]):
                          default).
     """
 
+    _on_abandon: Optional[Callable[[], None]] = None
+    """Set by the client: stops waiting for the request(s) behind the future, once nobody can get its response."""
+
     def __init__(self, get_response: Callable[[Optional[int]], _T]) -> None:
         self._get_response = get_response
         self._response: Union[_T, _Unset] = _UNSET
@@ -61,9 +64,16 @@ class FutureSOAResponse(Generic[_T]):
             self._exception = e
             # Raising it again adds the frame of this method back, so the traceback does not grow with each call.
             self._traceback = e.__traceback__.tb_next if e.__traceback__ else None
+            self._abandon()
             raise
         self._response = response
         return response
+
+    def _abandon(self) -> None:
+        """Let the client stop waiting for this future's request(s): their responses are dropped if they arrive."""
+        on_abandon, self._on_abandon = self._on_abandon, None
+        if on_abandon is not None:
+            on_abandon()
 
     def exception(self, timeout: Optional[int] = None) -> Optional[BaseException]:
         """

@@ -5,6 +5,7 @@ This module is imported by server processes started with :class:`tests.support.s
 only depends on PySOA and its requirements (not on pytest).
 """
 
+import logging.config
 import os
 import time
 from typing import (
@@ -28,6 +29,7 @@ from pymetrics.recorders.default import DefaultMetricsRecorder
 
 from pysoa.client.client import Client
 from pysoa.common.errors import Error
+from pysoa.common.serializer.msgpack_extensions import encode_extension
 from pysoa.common.transport.base import get_hex_thread_id
 from pysoa.common.transport.redis_gateway.client import RedisClientTransport
 from pysoa.server.action.base import Action
@@ -97,8 +99,17 @@ class RedisOtherServer(Server):
     action_class_map = ACTIONS
 
 
+class LoggingRedisTestServer(RedisTestServer):
+    """The test service logging as a production server does (its ``logging`` setting), for server processes."""
+
+    def setup(self) -> None:
+        super().setup()
+        logging.config.dictConfig(self.settings['logging'])
+
+
 SERVER_CLASS_PATH = f'{MODULE}:RedisTestServer'
 OTHER_SERVER_CLASS_PATH = f'{MODULE}:RedisOtherServer'
+LOGGING_SERVER_CLASS_PATH = f'{MODULE}:LoggingRedisTestServer'
 
 
 # Metrics ------------------------------------------------------------------------------------------------------------
@@ -221,8 +232,11 @@ def job_request(*actions: Tuple[str, Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def envelope(request_id: Any = 1, reply_to: Optional[str] = 'service.nobody.0!0', body: Optional[Dict[str, Any]] = None,
-             expires_in: float = 60.0, **meta: Any) -> Dict[str, Any]:
-    """A message envelope; ``reply_to=None`` leaves it out of the meta, ``request_id=None`` leaves the id out."""
+             expires_in: float = 3600.0, **meta: Any) -> Dict[str, Any]:
+    """
+    A message envelope; ``reply_to=None`` leaves it out of the meta, ``request_id=None`` leaves the id out. It expires
+    an hour from now by default: test modules build some at collection time, minutes before their tests run.
+    """
     message_meta: Dict[str, Any] = {'client_version': [1, 4, 9], '__expiry__': time.time() + expires_in}
     if reply_to is not None:
         message_meta['reply_to'] = reply_to
@@ -245,6 +259,15 @@ def pack(message: Dict[str, Any]) -> bytes:
 def v3_frame(message: Dict[str, Any]) -> bytes:
     """A protocol version 3 MessagePack frame of ``message``."""
     return V3_MSGPACK_PREFIX + pack(message)
+
+
+def lenient_v3_frame(message: Any) -> bytes:
+    """
+    A protocol version 3 MessagePack frame of anything, packed as PySOA 1.x packs: lone surrogates pass, and
+    PySOA's extension types (``Decimal``, dates, ...) are allowed.
+    """
+    packed: bytes = msgpack.packb(message, use_bin_type=True, default=encode_extension, unicode_errors='surrogatepass')
+    return V3_MSGPACK_PREFIX + packed
 
 
 def chunk_frames(payload: bytes, count: int, ids: Optional[Iterable[int]] = None) -> List[bytes]:

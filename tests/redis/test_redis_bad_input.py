@@ -1,7 +1,7 @@
 """
 Malformed frames pushed straight onto real Redis queues: a server logs and drops each bad request and keeps
-answering good ones; a client raises ``InvalidMessageError`` for a bad response (including a chunk sequence that never
-completes) and still receives the responses that follow.
+answering good ones; a client drops a bad response (including a chunk sequence that never completes) with a warning,
+since it cannot tell which request it answered, and still receives the responses that follow.
 """
 
 import json
@@ -18,6 +18,7 @@ import pytest
 from pysoa.common.transport.errors import (
     InvalidMessageError,
     MessageReceiveError,
+    MessageReceiveTimeout,
     MessageSendError,
 )
 from pysoa.server.server import Server
@@ -44,6 +45,7 @@ from tests.support.redis_processes import RedisServer
 
 
 NOBODY = f'service.{SERVICE}.{"0" * 32}!000000000001'  # a reply queue nobody reads
+CLIENT_TRANSPORT_LOGGER = 'pysoa.common.transport.redis_gateway.client'
 
 
 def _request() -> bytes:
@@ -201,30 +203,42 @@ BAD_RESPONSE_ERRORS = {
 
 
 @pytest.mark.parametrize('bad_response', sorted(BAD_RESPONSES))
-def test_client_raises_invalid_message_error_for_a_bad_response(redis_server: RedisServer, bad_response: str) -> None:
-    transport = client_transport(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1))
+def test_client_drops_a_bad_response_with_a_warning_and_receives_the_next_one(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture, bad_response: str,
+) -> None:
+    metrics = RecordingMetricsRecorder()
+    transport = client_transport(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1), metrics=metrics)
     transport.send_request_message(1, {}, job_request(('echo', {})))
     with redis_server.client() as connection:
-        connection.rpush(reply_queue_key(transport), *BAD_RESPONSES[bad_response]())
+        connection.rpush(reply_queue_key(transport), *BAD_RESPONSES[bad_response](), V3_MSGPACK_PREFIX + _response(1))
 
-    with pytest.raises(InvalidMessageError) as error_info:
-        transport.receive_response_message()
+    with caplog.at_level(logging.WARNING, logger=CLIENT_TRANSPORT_LOGGER):
+        request_id, _meta, body = transport.receive_response_message()
 
-    assert BAD_RESPONSE_ERRORS.get(bad_response, '') in str(error_info.value.args[0])
+    assert request_id == 1
+    assert body['actions'][0]['body'] == {'good': True}  # type: ignore[index]
+    warnings = [r.getMessage() for r in caplog.records if r.name == CLIENT_TRANSPORT_LOGGER]
+    assert warnings
+    assert all(w.startswith('Dropped an unreadable message from the reply queue') for w in warnings)
+    assert BAD_RESPONSE_ERRORS.get(bad_response, '') in warnings[0]
+    assert metrics.counter_total('client.transport.redis_gateway.receive.error.invalid_message') == len(warnings)
     assert transport.requests_outstanding == 0
 
 
-def test_chunk_sequence_that_never_completes_is_an_invalid_message_and_no_longer_outstanding(
-    redis_server: RedisServer,
+def test_chunk_sequence_that_never_completes_is_dropped_and_the_receive_times_out(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1))
     transport.send_request_message(1, {}, job_request(('echo', {})))
     with redis_server.client() as connection:
         connection.rpush(reply_queue_key(transport), *chunk_frames(_response(), 3, ids=[1, 2]))
 
-    with pytest.raises(InvalidMessageError, match='chunk 3 of 3 did not arrive'):
+    with caplog.at_level(logging.WARNING, logger=CLIENT_TRANSPORT_LOGGER), pytest.raises(MessageReceiveTimeout):
         transport.receive_response_message()
-    assert transport.requests_outstanding == 0
+
+    [warning] = [r.getMessage() for r in caplog.records if r.name == CLIENT_TRANSPORT_LOGGER]
+    assert 'chunk 3 of 3 did not arrive' in warning
+    assert transport.requests_outstanding == 1  # nothing says which request the chunks answered
 
 
 def test_client_receives_a_good_response_after_a_bad_one(redis_server: RedisServer) -> None:
@@ -234,16 +248,14 @@ def test_client_receives_a_good_response_after_a_bad_one(redis_server: RedisServ
     with redis_server.client() as connection:
         connection.rpush(reply_queue_key(transport), b'\xc1 garbage', V3_MSGPACK_PREFIX + _response(2))
 
-    with pytest.raises(InvalidMessageError):
-        transport.receive_response_message()
     request_id, _meta, body = transport.receive_response_message()
 
     assert request_id == 2
     assert body['actions'][0]['body'] == {'good': True}  # type: ignore[index]
-    assert transport.requests_outstanding == 0
+    assert transport.requests_outstanding == 1
 
 
-def test_bad_response_fails_the_calling_future_with_invalid_message_error(redis_server: RedisServer) -> None:
+def test_bad_response_leaves_the_calling_future_to_time_out(redis_server: RedisServer) -> None:
     client = make_client(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1))
     future = client.call_action_future(SERVICE, 'echo', {})
     with redis_server.client() as connection:
@@ -252,5 +264,21 @@ def test_bad_response_fails_the_calling_future_with_invalid_message_error(redis_
             b'pysoa-redis/9//content-type:application/msgpack;' + _response(),
         )
 
-    with pytest.raises(InvalidMessageError):
+    with pytest.raises(MessageReceiveTimeout):
+        future.result()
+
+
+def test_response_that_is_not_a_job_response_fails_its_future_with_invalid_message_error(
+    redis_server: RedisServer,
+) -> None:
+    client = make_client(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1))
+    future = client.call_action_future(SERVICE, 'echo', {})
+    request_id = client.handlers[SERVICE].request_counter - 1
+    with redis_server.client() as connection:
+        connection.rpush(
+            reply_queue_key(client.handlers[SERVICE].transport),  # type: ignore[arg-type]
+            v3_frame({'request_id': request_id, 'meta': {}, 'body': {'not': 'a job response'}}),
+        )
+
+    with pytest.raises(InvalidMessageError, match=f'invalid job response to request {request_id}'):
         future.result()

@@ -39,9 +39,13 @@ class _Loggable:
         self._wrapper_class = wrapper_class
 
     def __str__(self) -> str:
-        if isinstance(self._value, dict):
-            return str(self._wrapper_class(self._value))
-        return repr(self._value)
+        try:
+            if isinstance(self._value, dict):
+                return str(self._wrapper_class(self._value))
+            return repr(self._value)
+        except RecursionError:
+            # Deserializers accept nesting deeper than censoring and repr can recurse; a handler must not fail on it.
+            return f'<{type(self._value).__name__} nested too deeply to log>'
 
 
 class RequestLogger:

@@ -15,6 +15,7 @@ import pytest
 
 from pysoa.client.client import Client
 from pysoa.common.errors import Error
+from pysoa.common.transport.errors import MessageReceiveTimeout
 from pysoa.server.server import Server
 
 from .services import (
@@ -26,6 +27,7 @@ from .services import (
     PlacesServer,
     local_service,
     recorder_of,
+    transport_of,
 )
 
 
@@ -260,6 +262,17 @@ def test_errors_of_the_original_call_are_raised_before_expanding(client: Client)
 
     assert exc_info.value.actions[0].action == 'get_venues'
     assert requests_for(client, 'places', 'get_addresses') == []
+
+
+def test_expansion_response_that_times_out_is_not_kept_for_later(client: Client) -> None:
+    client.call_action('places', 'get_venues', {'venue_ids': []})  # creates the transport, so the test can make it fail
+    transport_of(client, 'places').receive_errors.append(MessageReceiveTimeout('too slow'))
+
+    with pytest.raises(MessageReceiveTimeout):
+        get_events(client, 'e3', expansions={'event': ['venue']})
+
+    # The response the expansion stopped waiting for is dropped when it comes, not handed to the next caller.
+    assert list(client.get_all_responses('places')) == []
 
 
 # No expansion -------------------------------------------------------------------------------------------------------

@@ -217,6 +217,16 @@ def test_client_future_receive_timeout_can_be_retried(client: Client) -> None:
     assert future.result() == ActionResponse(action='echo', body={'a': 1})
 
 
+def test_future_that_failed_stops_waiting_for_its_response(client: Client) -> None:
+    future = client.call_action_future('svc', 'echo', {'a': 1})
+    transport_of(client, 'svc').receive_errors.append(MessageReceiveError('connection lost'))
+
+    assert isinstance(future.exception(), MessageReceiveError)
+
+    # Its response, still in the transport, is dropped when it comes, not handed to the next caller.
+    assert list(client.get_all_responses('svc')) == []
+
+
 def test_parallel_future_receive_timeout_can_be_retried(client: Client) -> None:
     future = client.call_jobs_parallel_future([
         {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'n': 1}}]},

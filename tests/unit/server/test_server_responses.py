@@ -233,6 +233,22 @@ def test_server_serves_the_next_request_after_dropping_an_unsendable_response() 
     assert response['actions'][0]['body'] == {'second': True}
 
 
+@pytest.mark.parametrize('second_failure', [
+    MessageTooLarge(300000, 'Meta too large'), InvalidField('Cannot serialize meta'), InvalidMessageError('Bad meta'),
+])
+def test_response_whose_error_replacement_cannot_be_sent_either_is_dropped(second_failure: Exception) -> None:
+    server = make_server()
+    transport_of(server).fail_next_send(InvalidField('Cannot serialize object'))
+    transport_of(server).fail_next_send(second_failure)
+    transport_of(server).queue_request(job_request(), request_id=1)
+
+    server.handle_next_request()
+
+    assert transport_of(server).responses == []
+    assert metrics_of(server).counter('server.error.response_not_sent').value == 1
+    assert run_job(server, job_request(action('echo', second=True)))['actions'][0]['body'] == {'second': True}
+
+
 def test_other_send_errors_propagate_after_the_post_request_hook() -> None:
     server = hook_server()
     transport_of(server).fail_next_send(MessageSendError('Queue full'))

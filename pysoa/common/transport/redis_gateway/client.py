@@ -1,6 +1,9 @@
 """The client side of the Redis gateway transport."""
 
+import logging
+import math
 import threading
+import time
 import uuid
 from typing import (
     Any,
@@ -33,12 +36,14 @@ from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 
 __all__ = ('RedisClientTransport',)
 
+_logger = logging.getLogger('pysoa.common.transport.redis_gateway.client')
 _MICROSECONDS = TimerResolution.MICROSECONDS
 
 
 class _ThreadState(threading.local):
     def __init__(self) -> None:
-        self.requests_outstanding = 0
+        # The ids of the requests awaiting a response, oldest first (a dict is an ordered set).
+        self.outstanding: Dict[int, None] = {}
         self.previous_error_was_transport_problem = False
 
 
@@ -48,10 +53,23 @@ class RedisClientTransport(ClientTransport):
     Sends requests to ``pysoa:service.<service_name>`` and receives responses on a reply queue of its own per
     thread (``pysoa:service.<service_name>.<client id>!<thread id>``).
 
+    Each thread keeps the ids of its requests awaiting a response. Anything else that arrives on its reply queue
+    (a message that cannot be read, or a response to a request it never sent, already received or stopped waiting
+    for, expired or not) is dropped with a warning on the logger ``pysoa.common.transport.redis_gateway.client`` and
+    counted in the metric ``client.transport.redis_gateway.receive.error.invalid_message`` or
+    ``...receive.error.unsolicited_message``; the receive then goes on waiting, within its timeout.
+
     :param service_name: The service to call.
     :param metrics: The metrics recorder.
     :param kwargs: The transport settings (``RedisClientTransportSchema`` in ``redis_gateway.settings``);
                    ``backend_type`` is required.
+    """
+
+    maximum_outstanding_requests: int = 100000
+    """
+    How many requests awaiting a response one thread keeps track of. Past this (only a thread that sends request
+    after request whose responses never come gets there), it stops waiting for the oldest, with a warning and the
+    metric ``client.transport.redis_gateway.outstanding_request_forgotten``.
     """
 
     def __init__(self, service_name: str, metrics: MetricsRecorder, **kwargs: Any) -> None:
@@ -75,7 +93,7 @@ class RedisClientTransport(ClientTransport):
         How many requests this thread has sent whose responses it has not received. While it is below 1,
         :meth:`receive_response_message` returns ``(None, None, None)`` at once instead of waiting.
         """
-        return self._state.requests_outstanding
+        return len(self._state.outstanding)
 
     def send_request_message(
         self,
@@ -84,6 +102,11 @@ class RedisClientTransport(ClientTransport):
         body: Dict[str, Any],
         message_expiry_in_seconds: Optional[int] = None,
     ) -> None:
+        """
+        Send a request. The request expires ``message_expiry_in_seconds`` from now (by default after the
+        ``message_expiry_in_seconds`` setting); while the service's queue is full, sending is retried up to
+        ``queue_full_retries`` times, but never past that expiry.
+        """
         state = self._state
         meta['reply_to'] = self._reply_queue_name_prefix + get_hex_thread_id()
         with self.metrics.timer('client.transport.redis_gateway.send', resolution=_MICROSECONDS):
@@ -94,38 +117,85 @@ class RedisClientTransport(ClientTransport):
                 self.metrics.counter('client.transport.redis_gateway.send.error.transient').increment()
                 raise
         control = body.get('control')
-        if not (isinstance(control, dict) and control.get('suppress_response')):  # no response will come
-            state.requests_outstanding += 1
+        if isinstance(control, dict) and control.get('suppress_response'):
+            return  # no response will come
+        outstanding = state.outstanding
+        outstanding[request_id] = None
+        if len(outstanding) > self.maximum_outstanding_requests:
+            forgotten = next(iter(outstanding))
+            del outstanding[forgotten]
+            self.metrics.counter('client.transport.redis_gateway.outstanding_request_forgotten').increment()
+            _logger.warning(
+                'Stopped waiting for the response to request %s to service %s: this thread has more than %s requests '
+                'awaiting a response. Are responses getting lost, or calls abandoned?',
+                forgotten, self.service_name, self.maximum_outstanding_requests,
+            )
 
     def receive_response_message(self, receive_timeout_in_seconds: Optional[int] = None) -> ReceivedMessage:
+        """
+        Receive the response to one of this thread's outstanding requests, dropping anything else that arrives,
+        waiting up to ``receive_timeout_in_seconds`` in all (by default the ``receive_timeout_in_seconds`` setting).
+
+        :raises MessageReceiveTimeout: If no response arrived in time, or the one that arrived had expired (an
+                                       :class:`ExpiredMessageReceived`: that request is no longer outstanding).
+        """
         state = self._state
-        if state.requests_outstanding < 1:
+        outstanding = state.outstanding
+        if not outstanding:
             state.previous_error_was_transport_problem = False
             return ReceivedMessage(None, None, None)
 
         reply_queue_name = self._reply_queue_name_prefix + get_hex_thread_id()
-        try:
-            with self.metrics.timer('client.transport.redis_gateway.receive', resolution=_MICROSECONDS):
-                message = self.core.receive_message(reply_queue_name, receive_timeout_in_seconds)
-        except ExpiredMessageReceived:
-            # The response was taken off the queue, too late to use: it is no longer outstanding.
-            state.requests_outstanding -= 1
-            self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
-            raise
-        except MessageReceiveTimeout:
-            if state.previous_error_was_transport_problem:
-                # After a failover, responses to earlier requests may never come: stop waiting for them.
-                state.requests_outstanding = 0
-                state.previous_error_was_transport_problem = False
-            self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
-            raise
-        except InvalidMessageError:
-            state.requests_outstanding = max(0, state.requests_outstanding - 1)
-            raise
-        except TransientPySOATransportError:
-            state.previous_error_was_transport_problem = True
-            self.metrics.counter('client.transport.redis_gateway.receive.error.transient').increment()
-            raise
+        timeout = receive_timeout_in_seconds or self.core.receive_timeout_in_seconds
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.metrics.timer('client.transport.redis_gateway.receive', resolution=_MICROSECONDS):
+                    message = self.core.receive_message(reply_queue_name, timeout)
+            except ExpiredMessageReceived as e:
+                if _claim(outstanding, e.request_id):
+                    self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
+                    raise
+                self._drop_unsolicited('an expired response', e.request_id)
+            except MessageReceiveTimeout:
+                if state.previous_error_was_transport_problem:
+                    # After a failover, responses to earlier requests may never come: stop waiting for them.
+                    outstanding.clear()
+                    state.previous_error_was_transport_problem = False
+                self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
+                raise
+            except InvalidMessageError as e:
+                self.metrics.counter('client.transport.redis_gateway.receive.error.invalid_message').increment()
+                _logger.warning('Dropped an unreadable message from the reply queue of service %s: %s',
+                                self.service_name, e)
+            except TransientPySOATransportError:
+                state.previous_error_was_transport_problem = True
+                self.metrics.counter('client.transport.redis_gateway.receive.error.transient').increment()
+                raise
+            else:
+                if _claim(outstanding, message.request_id):
+                    return message
+                self._drop_unsolicited('a response', message.request_id)
 
-        state.requests_outstanding -= 1
-        return message
+            # Whole seconds (before Redis 6, a fraction of a second is not a valid BLPOP timeout), rounded up.
+            timeout = math.ceil(deadline - time.monotonic())
+            if timeout <= 0:
+                self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
+                raise MessageReceiveTimeout(f'No message received for service {self.service_name}')
+
+    def _drop_unsolicited(self, what: str, request_id: Any) -> None:
+        self.metrics.counter('client.transport.redis_gateway.receive.error.unsolicited_message').increment()
+        _logger.warning(
+            'Dropped %s to request %r from service %s, which this thread is not waiting for (it never sent that '
+            'request, already received its response, or stopped waiting for it)',
+            what, request_id, self.service_name,
+        )
+
+
+def _claim(outstanding: Dict[int, None], request_id: Any) -> bool:
+    """Stop waiting for ``request_id`` and return ``True``, or return ``False`` if it was not outstanding."""
+    try:
+        del outstanding[request_id]
+    except (KeyError, TypeError):  # a TypeError if a stray message's "request id" is not even hashable
+        return False
+    return True

@@ -26,7 +26,10 @@ from pymetrics.recorders.base import MetricsRecorder
 
 from pysoa.common.logging import RecursivelyCensoredDictWrapper
 from pysoa.common.serializer.base import Serializer
-from pysoa.common.serializer.errors import SerializationError
+from pysoa.common.serializer.errors import (
+    InvalidField,
+    SerializationError,
+)
 from pysoa.common.transport.base import ReceivedMessage
 from pysoa.common.transport.errors import (
     InvalidMessageError,
@@ -63,6 +66,7 @@ __all__ = (
     'RedisTransportClientCore',
     'RedisTransportCore',
     'RedisTransportServerCore',
+    'UndeliverableMessageError',
 )
 
 _logger = logging.getLogger('pysoa.common.transport.redis_gateway.core')
@@ -75,7 +79,23 @@ _backend_layers_lock = threading.Lock()
 
 
 class ExpiredMessageReceived(MessageReceiveTimeout):
-    """A message was taken off the queue but had expired: it is dropped, and counts as received."""
+    """
+    A message was taken off the queue but had expired: it is dropped, and counts as received.
+
+    :param request_id: The expired message's request id (``None`` if it had none), available as an attribute.
+    """
+
+    def __init__(self, *args: Any, request_id: Any = None) -> None:
+        super().__init__(*args)
+        self.request_id = request_id
+
+
+class UndeliverableMessageError(MessageSendError, InvalidMessageError):
+    """
+    Redis refused a message because of where it was sent: the queue's key holds a value that is not a list. Other
+    messages can still be sent, so it is also an :class:`InvalidMessageError`: a server drops a reply that raises it
+    instead of counting a transport failure. Delete the key, or send to another queue.
+    """
 
 
 def _normalize_backend_layer_kwargs(backend_type: str, backend_layer_kwargs: Dict[str, Any]) -> Dict[str, Any]:
@@ -238,9 +258,12 @@ class RedisTransportCore:
         Serialize and enqueue a message on ``pysoa:<queue_name>``. ``meta`` is not modified; the ``serializer`` and
         ``protocol_version`` a receiver attached to it choose the format of the reply.
 
-        :raises InvalidMessageError: If there is no request id.
+        :raises InvalidMessageError: If there is no request id, or (server side) if the request id or meta a reply
+                                     echoes cannot be serialized, so no reply to that request can be sent.
         :raises MessageTooLarge: If the message exceeds the maximum size (or needs chunking the receiver lacks).
         :raises pysoa.common.serializer.errors.InvalidField: If the message cannot be serialized.
+        :raises UndeliverableMessageError: If Redis refuses the queue's key because it holds something else than a
+                                           list (a :class:`MessageSendError` and an :class:`InvalidMessageError`).
         :raises MessageSendError: If Redis cannot be reached, refuses the message, or the queue stays full.
         """
         if request_id is None:
@@ -258,7 +281,12 @@ class RedisTransportCore:
         message = {'request_id': request_id, 'meta': meta, 'body': body}
 
         with self._timer('send.serialize'):
-            payload = serializer.dict_to_blob(message)
+            try:
+                payload = serializer.dict_to_blob(message)
+            except InvalidField:
+                if self.is_server:
+                    _check_reply_envelope(serializer, message)
+                raise
         size = len(payload)
         self.metrics.histogram(self.metrics_prefix + 'send.message_size').set(size)
 
@@ -285,9 +313,25 @@ class RedisTransportCore:
         else:
             frames = [build_frame_prefix(version, serializer.mime_type) + payload]
 
-        self._enqueue(queue_name, frames, redis_expiry)
+        self._enqueue(queue_name, frames, redis_expiry, meta['__expiry__'])
 
-    def _enqueue(self, queue_name: str, frames: List[bytes], redis_expiry: int) -> None:
+    def _send_error_for_response(self, error: redis.ResponseError) -> MessageSendError:
+        """The error to raise for a Redis error reply (other than ``queue full``) to the enqueue script."""
+        self._counter('send.error.response').increment()
+        message = f'Redis error sending message for service {self.service_name}'
+        if 'WRONGTYPE' in str(error):  # the key is not a list: nothing is wrong with the connection
+            return UndeliverableMessageError(message, *error.args)
+        self._reset_backend()
+        return MessageSendError(message, *error.args)
+
+    def _enqueue(self, queue_name: str, frames: List[bytes], redis_expiry: int,
+                 expires_at: Optional[float] = None) -> None:
+        """
+        Push ``frames`` onto the queue in one atomic step. While the queue is full, retry up to ``queue_full_retries``
+        times, but only while the next retry would come before ``expires_at`` (the message's ``__expiry__``, a Unix
+        time): no receiver accepts a message after that, and for a request sent with a ``timeout`` it is the end of
+        the call.
+        """
         queue_key = _QUEUE_PREFIX + queue_name
         try:
             with self._timer('send.get_redis_connection'):
@@ -297,6 +341,7 @@ class RedisTransportCore:
             self._counter('send.error.connection').increment()
             raise MessageSendError(f'Cannot get connection: {e.args[0] if e.args else repr(e)}') from e
 
+        retries = 0
         for attempt in range(self.queue_full_retries + 1):
             try:
                 with self._timer('send.send_message_to_redis_queue'):
@@ -304,14 +349,14 @@ class RedisTransportCore:
                 return
             except redis.ResponseError as e:
                 if 'queue full' not in str(e):
-                    self._reset_backend()
-                    self._counter('send.error.response').increment()
-                    raise MessageSendError(f'Redis error sending message for service {self.service_name}', *e.args) \
-                        from e
-                if attempt < self.queue_full_retries:
-                    self._counter('send.queue_full_retry').increment()
-                    self._counter(f'send.queue_full_retry.retry_{attempt + 1}').increment()
-                    time.sleep((2 ** attempt + random.random()) / 4.0)
+                    raise self._send_error_for_response(e) from e
+                retries = attempt
+                delay = (2 ** attempt + random.random()) / 4.0
+                if attempt == self.queue_full_retries or (expires_at is not None and time.time() + delay >= expires_at):
+                    break
+                self._counter('send.queue_full_retry').increment()
+                self._counter(f'send.queue_full_retry.retry_{attempt + 1}').increment()
+                time.sleep(delay)
             except Exception as e:
                 self._reset_backend()
                 self._counter('send.error.unknown').increment()
@@ -321,7 +366,10 @@ class RedisTransportCore:
                 ) from e
 
         self._counter('send.error.redis_queue_full').increment()
-        raise MessageSendError(f'Redis queue {queue_name} was full after {self.queue_full_retries} retries')
+        message = f'Redis queue {queue_name} was full after {retries} retries'
+        if retries < self.queue_full_retries:
+            message += ', and the message would have expired before the next one'
+        raise MessageSendError(message)
 
     # Receiving ----------------------------------------------------------------------------------------------------
 
@@ -381,7 +429,9 @@ class RedisTransportCore:
         expiry = meta.get('__expiry__')
         if expiry and isinstance(expiry, (int, float)) and expiry < time.time():
             self._counter('receive.error.message_expired').increment()
-            raise ExpiredMessageReceived(f'Message expired for service {self.service_name}')
+            raise ExpiredMessageReceived(
+                f'Message expired for service {self.service_name}', request_id=message.get('request_id'),
+            )
 
         request_id = message.get('request_id')
         if request_id is None:
@@ -459,6 +509,20 @@ class RedisTransportCore:
             parts.append(frame.payload)
             chunk_id = this_id
         return b''.join(parts)
+
+
+def _check_reply_envelope(serializer: Serializer, message: Dict[str, Any]) -> None:
+    """
+    Called when a reply failed to serialize: raise :class:`InvalidMessageError` if the request id and meta that every
+    reply to this request echoes cannot be serialized (for instance, lone surrogates an old client packed), because
+    then no error reply can be sent either.
+    """
+    try:
+        serializer.dict_to_blob({'request_id': message['request_id'], 'meta': message['meta']})
+    except InvalidField as e:
+        # The message tells the whole failure; the exception chain would tell it three times.
+        raise InvalidMessageError(f'Cannot reply to a request whose request ID or meta cannot be serialized: {e}') \
+            from None
 
 
 def _header_int(frame: ParsedFrame, name: bytes) -> Optional[int]:

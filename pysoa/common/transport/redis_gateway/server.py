@@ -1,8 +1,12 @@
 """The server side of the Redis gateway transport."""
 
+import re
 from typing import (
     Any,
     Dict,
+    Iterable,
+    Optional,
+    Tuple,
 )
 
 from conformity import fields
@@ -16,8 +20,14 @@ from pysoa.common.transport.base import (
 from pysoa.common.transport.errors import (
     InvalidMessageError,
 )
-from pysoa.common.transport.redis_gateway.constants import DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER
-from pysoa.common.transport.redis_gateway.core import RedisTransportServerCore
+from pysoa.common.transport.redis_gateway.constants import (
+    DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER,
+    REDIS_BACKEND_TYPE_SENTINEL,
+)
+from pysoa.common.transport.redis_gateway.core import (
+    _QUEUE_PREFIX,
+    RedisTransportServerCore,
+)
 from pysoa.common.transport.redis_gateway.settings import RedisServerTransportSchema
 from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 
@@ -25,6 +35,10 @@ from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 __all__ = ('RedisServerTransport',)
 
 _MICROSECONDS = TimerResolution.MICROSECONDS
+
+# How clients name their reply queues (see RedisClientTransport), the '!' marker only before the thread id, and no
+# whitespace, control characters or lone surrogates. Request queues ('service.<name>') and other keys never match.
+_REPLY_QUEUE_NAME = re.compile(r'service\.[^\s!\x00-\x1f\x7f\ud800-\udfff]+\.[0-9a-fA-F]+![0-9a-fA-F]+')
 
 
 @fields.ClassConfigurationSchema.provider(RedisServerTransportSchema)
@@ -60,11 +74,48 @@ class RedisServerTransport(ServerTransport):
         return message
 
     def send_response_message(self, request_id: int, meta: Dict[str, Any], body: Dict[str, Any]) -> None:
+        """
+        Send a response to the reply queue named by ``meta['reply_to']``.
+
+        :raises InvalidMessageError: If ``reply_to`` is missing or is not the name of a reply queue (so that a request
+                                     cannot have the reply pushed onto a request queue or any other key), or if the
+                                     request id or meta, which the response echoes, cannot be serialized. Also
+                                     raised by Redis refusing the reply queue's key (it holds a value that is not a
+                                     list): each is the request's problem, not the transport's.
+        """
         reply_to = meta.get('reply_to')
         if not reply_to or not isinstance(reply_to, str):
             self.metrics.counter('server.transport.redis_gateway.send.error.missing_reply_queue').increment()
             raise InvalidMessageError('Missing reply queue name')
+        if not _REPLY_QUEUE_NAME.fullmatch(reply_to):
+            self.metrics.counter('server.transport.redis_gateway.send.error.invalid_reply_queue').increment()
+            raise InvalidMessageError(
+                f'Reply queue name {reply_to!r} is not a reply queue: clients name them '
+                f"'service.<service name>.<hexadecimal client id>!<hexadecimal thread id>'",
+            )
         with self.metrics.timer('server.transport.redis_gateway.send', resolution=_MICROSECONDS):
             self.core.send_message(reply_to, request_id, meta, body)
+
+    def describe(self) -> str:
+        """
+        Where this transport receives requests, for the server's start-up log: the queue and the Redis hosts (or the
+        Sentinels and their services). Connection settings, passwords among them, are left out.
+        """
+        settings = self.core.backend_layer_kwargs
+        queue = f'queue {_QUEUE_PREFIX}{self._receive_queue_name}'
+        if self.core.backend_type == REDIS_BACKEND_TYPE_SENTINEL:
+            sentinels = _addresses(settings.get('hosts'), default_port=26379)
+            services = settings.get('sentinel_services')
+            if services:
+                return f'{queue} of Redis Sentinel services {", ".join(services)} (Sentinels {sentinels})'
+            return f'{queue} of the masters the Redis Sentinels {sentinels} monitor'
+        return f'{queue} of Redis {_addresses(settings.get("hosts"), default_port=6379)}'
+
+
+def _addresses(hosts: Optional[Iterable[Tuple[str, int]]], default_port: int) -> str:
+    # A (deprecated) URL host may carry credentials: 'redis://user:password@host'.
+    return ', '.join(
+        f'{re.sub(r"//[^/@]*@", "//", host)}:{port}' for host, port in hosts or [('localhost', default_port)]
+    )
 
 

@@ -85,13 +85,18 @@ RedisTransportSchema = fields.Dictionary(
                         '(defaults to 102400 on the client and 256000 on the server)',
         ),
         'message_expiry_in_seconds': fields.Integer(
-            description='How long after a message is sent that it is considered expired, dropped from queue',
+            description='How long after a message is sent that it is considered expired, dropped from queue (a '
+                        "client call's `timeout` replaces it for that call's request). Sending a message to a full "
+                        'queue is never retried past its expiry.',
         ),
         'queue_capacity': fields.Integer(
             description='The capacity of the message queue to which this transport will send messages',
         ),
         'queue_full_retries': fields.Integer(
-            description='How many times to retry sending a message to a full queue before giving up',
+            description='How many times to retry sending a message to a full queue before giving up, waiting '
+                        '`(2 ** i + random()) / 4` seconds before retry `i` (from 0): about 256 seconds in all for 10. '
+                        "Retries stop early, failing the send, when the next one would come after the message's "
+                        "expiry: the call's `timeout`, or `message_expiry_in_seconds`.",
         ),
         'receive_timeout_in_seconds': fields.Integer(
             description='How long to block waiting on a message to be received',

@@ -17,7 +17,9 @@ from typing import (
 
 import redis
 from pymetrics.instruments import Counter
+from redis.backoff import EqualJitterBackoff
 from redis.commands.core import Script
+from redis.retry import Retry
 
 
 __all__ = (
@@ -126,25 +128,38 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
 #: ``connection_kwargs`` keys that ask for TLS on their own, as PySOA 1.4.9 services configure it.
 _TLS_FILE_KEYS = ('ssl_certfile', 'ssl_keyfile', 'ssl_ca_certs', 'ssl_ca_path', 'ssl_ca_data')
 
+#: How many times redis-py retries a command that failed to connect or lost its connection.
+DEFAULT_CONNECTION_RETRIES = 2
+
+#: redis-py's retry policy for PySOA's connections, unless ``connection_kwargs['retry']`` says otherwise:
+#: :data:`DEFAULT_CONNECTION_RETRIES` retries after 25-50 then 50-100 milliseconds, enough to replace a connection
+#: Redis closed, and short enough that an unreachable Redis fails a call well within its timeout. (redis-py's own
+#: default retries for seconds.) redis-py copies it into each connection.
+DEFAULT_CONNECTION_RETRY = Retry(EqualJitterBackoff(cap=0.1, base=0.025), DEFAULT_CONNECTION_RETRIES)
+
 
 def connection_settings(
     connection_kwargs: Optional[Mapping[str, Any]],
     socket_timeout: Optional[float],
+    retry: Retry = DEFAULT_CONNECTION_RETRY,
 ) -> Dict[str, Any]:
     """
     The keyword arguments for ``redis.Redis`` (or a Sentinel) connections: the user's ``connection_kwargs`` over
-    PySOA's defaults. Naming a certificate or CA file (``ssl_certfile``, ``ssl_ca_certs``, ...) switches TLS on, as
-    it did in 1.4.9, unless ``ssl`` is set to false; with TLS, host names are only checked when
-    ``ssl_check_hostname`` asks for it (redis-py 6 and later check by default, the versions 1.4.9 ran on did not).
+    PySOA's defaults, which include a retry policy (by default the quick :data:`DEFAULT_CONNECTION_RETRY`). Naming a
+    certificate or CA file (``ssl_certfile``, ``ssl_ca_certs``, ...) switches TLS on, as it did in 1.4.9, unless
+    ``ssl`` is set to false; with TLS, host names are only checked when ``ssl_check_hostname`` asks for it (redis-py 6
+    and later check by default, the versions 1.4.9 ran on did not).
 
     :param connection_kwargs: What the settings say, or ``None``.
     :param socket_timeout: The default socket read timeout in seconds (``None``: wait as long as the command says).
+    :param retry: The default retry policy.
     """
     settings = dict(connection_kwargs or {})
     settings.setdefault('socket_connect_timeout', 5.0)
     settings.setdefault('socket_keepalive', True)
     settings.setdefault('protocol', 2)  # RESP2 works with every Redis PySOA supports; RESP3 needs Redis 6+
     settings.setdefault('socket_timeout', socket_timeout)
+    settings.setdefault('retry', retry)
     if 'ssl' not in settings and any(key in settings for key in _TLS_FILE_KEYS):
         settings['ssl'] = True
     if settings.get('ssl'):

@@ -15,6 +15,8 @@ from typing import (
 )
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import (
     MasterNotFoundError,
     Sentinel,
@@ -30,6 +32,8 @@ from pysoa.common.transport.redis_gateway.backend.base import (
 __all__ = ('SentinelRedisClient',)
 
 _logger = logging.getLogger('pysoa.common.transport.redis_gateway.backend.sentinel')
+
+_NO_RETRY = Retry(NoBackoff(), 0)
 
 
 class SentinelRedisClient(BaseRedisClient):
@@ -68,7 +72,8 @@ class SentinelRedisClient(BaseRedisClient):
         ]
         self._sentinel = Sentinel(
             sentinel_hosts,
-            sentinel_kwargs=connection_settings(sentinel_kwargs, socket_timeout=5.0),
+            # No retries: redis-py asks the next Sentinel instead, and an unreachable one costs a connect timeout.
+            sentinel_kwargs=connection_settings(sentinel_kwargs, socket_timeout=5.0, retry=_NO_RETRY),
             # A BLPOP on a master waits as long as its own timeout says.
             **connection_settings(connection_kwargs, socket_timeout=None),
         )

@@ -12,8 +12,14 @@ from typing import (
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from pysoa.common.transport.redis_gateway.backend.base import BaseRedisClient
+from pysoa.common.transport.redis_gateway.backend.base import (
+    DEFAULT_CONNECTION_RETRIES,
+    DEFAULT_CONNECTION_RETRY,
+    BaseRedisClient,
+)
 from pysoa.common.transport.redis_gateway.backend.sentinel import SentinelRedisClient
 from pysoa.common.transport.redis_gateway.backend.standard import StandardRedisClient
 
@@ -104,6 +110,29 @@ def test_standard_backend_applies_connection_defaults_unless_given() -> None:
 
     assert (defaults['socket_connect_timeout'], defaults['socket_keepalive']) == (5.0, True)
     assert (given['socket_connect_timeout'], given['socket_keepalive'], given['db']) == (1.5, False, 4)
+
+
+def test_standard_backend_connections_retry_twice_quickly_by_default() -> None:
+    retry = StandardRedisClient(hosts=[('h', 1)]).get_connection('k').connection_pool.connection_kwargs['retry']
+
+    assert retry == DEFAULT_CONNECTION_RETRY
+    assert retry.get_retries() == DEFAULT_CONNECTION_RETRIES == 2
+
+
+def test_connection_kwargs_retry_overrides_the_default_retry_policy() -> None:
+    mine = Retry(NoBackoff(), 5)
+
+    retry = StandardRedisClient(
+        hosts=[('h', 1)], connection_kwargs={'retry': mine},
+    ).get_connection('k').connection_pool.connection_kwargs['retry']
+
+    assert retry == mine
+
+
+def test_sentinel_backend_master_connections_retry_twice_quickly_by_default() -> None:
+    backend = SentinelRedisClient(hosts=[('127.0.0.1', 1)], sentinel_services=['s'])
+
+    assert backend._sentinel.connection_kwargs['retry'] == DEFAULT_CONNECTION_RETRY
 
 
 def test_standard_backend_string_host_uses_port_6379() -> None:
