@@ -4,9 +4,9 @@ Restarting a server when its code changes (``--use-file-watcher``), for developm
 The process started by the user becomes a supervisor that runs the server in a child process (the same command,
 with ``PYSOA_RELOADER_RUN_MAIN=true`` in its environment) and starts a new child whenever one exits with
 :data:`NEED_RELOAD_EXIT_CODE`; SIGTERM and SIGHUP sent to the supervisor are passed on to the child, and the
-supervisor exits when it does. The child watches the files of its loaded modules (with inotify if the
-``inotify_simple`` package is installed, else by checking modification times every second) and, when one changes,
-stops the server gracefully and exits with that code.
+supervisor exits when it does, with its status. The child watches the files of its loaded modules (with inotify if
+the ``inotify_simple`` package is installed, else by checking modification times every second) and, when one changes,
+stops the server gracefully (it finishes the request in progress) and exits with that code.
 """
 
 import os
@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from types import FrameType
 from typing import (
     Any,
@@ -46,7 +45,8 @@ class Reloader:
     """
     :param main_module_name: The module the service is run as (``python -m <main_module_name>``).
     :param watch_modules: Module name prefixes whose files to watch; ``None`` watches every loaded module.
-    :param signal_forks: Send SIGHUP to this process before SIGTERM, to stop forked workers first.
+    :param signal_forks: Whether the server runs forked workers. Kept for compatibility: either way a reload sends
+                         the server process one SIGTERM, which a forking supervisor passes on to each worker once.
     """
 
     def __init__(
@@ -125,6 +125,10 @@ class Reloader:
         watcher.start()
         try:
             run(*args, **kwargs)
+        except SystemExit:
+            if not self.reload_triggered:
+                raise
+            # A server forced out by the reload (it did not stop in time) is reloaded all the same.
         finally:
             self._stopped.set()
         sys.exit(NEED_RELOAD_EXIT_CODE if self.reload_triggered else 0)
@@ -153,9 +157,8 @@ class Reloader:
     def _trigger_reload(self) -> None:
         print('File change detected; reloading server process', flush=True)
         self.reload_triggered = True
-        if self.signal_forks:
-            os.kill(os.getpid(), signal.SIGHUP)
-            time.sleep(0.2)
+        # Exactly one stop signal, so that the server (or each forked worker) finishes its request in progress: a
+        # second one tells it to stop at once. Only if it has not stopped in time does the second one follow.
         os.kill(os.getpid(), signal.SIGTERM)
         if not self._stopped.wait(_STOP_TIMEOUT):
             os.kill(os.getpid(), signal.SIGTERM)

@@ -6,6 +6,7 @@ it with ``pysoa.server.standalone``.
 import logging
 import logging.config
 import random
+import reprlib
 import signal
 import sys
 import threading
@@ -67,6 +68,12 @@ from pysoa.server.django.database import (
 from pysoa.server.errors import (
     ActionError,
     JobError,
+)
+from pysoa.server.exit_codes import (
+    HARAKIRI_EXIT_CODE,
+    HARAKIRI_FORCED_EXIT_CODE,
+    TRANSPORT_FAILURE_EXIT_CODE,
+    UNHANDLED_ERROR_EXIT_CODE,
 )
 from pysoa.server.internal.event_loop import AsyncEventLoopThread
 from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
@@ -144,6 +151,10 @@ class Server:
 
     _default_status_action_classes: ClassVar[Dict[type, ActionType]] = {}
     _skip_django_database_cleanup: bool = False
+
+    #: The status for the process to exit with once :meth:`run` has returned: 0 after a shutdown asked for by a
+    #: signal, else one of :mod:`pysoa.server.exit_codes` telling why the server could not go on.
+    exit_code: int = 0
 
     def __init__(self, settings: ServerSettings, forked_process_id: Optional[int] = None) -> None:
         if not self.service_name:
@@ -278,6 +289,11 @@ class Server:
         response_dict: Dict[str, Any],
         client_version: Any,
     ) -> Any:
+        """
+        Send the response; if the transport refuses it as too large or unserializable, send a job error instead. A
+        response that cannot be delivered at all (no usable reply queue, or an id or meta that cannot be echoed) is
+        dropped with one log line: that is the request's problem, not the transport's, so the server keeps serving.
+        """
         try:
             self.transport.send_response_message(request_id, meta, response_dict)
             return job_response, response_dict
@@ -299,12 +315,19 @@ class Server:
                 self._request_logger.loggable(response_dict),
             )
         except InvalidMessageError:
-            self.logger.exception('Could not send the response to request %s; dropping it', request_id)
+            self._drop_response(request_id)
             return job_response, response_dict
 
         response_dict = job_response_to_dict(job_response, client_version)
-        self.transport.send_response_message(request_id, meta, response_dict)
+        try:
+            self.transport.send_response_message(request_id, meta, response_dict)
+        except (InvalidMessageError, InvalidField, MessageTooLarge):
+            self._drop_response(request_id)
         return job_response, response_dict
+
+    def _drop_response(self, request_id: Any) -> None:
+        self.metrics.counter('server.error.response_not_sent').increment()
+        self.logger.exception('Could not send the response to request %r; dropping it', request_id)
 
     def _set_busy_metrics(self, busy: bool) -> None:
         self.metrics.gauge('server.worker.running').set(1)
@@ -536,12 +559,14 @@ class Server:
         """
         Serve requests until told to stop: SIGINT or SIGTERM finish the job in progress and stop (a second signal
         stops at once), too many transport errors in a row stop the server, and harakiri interrupts a job that
-        outlives ``harakiri.timeout``. Calls :meth:`setup` first and :meth:`teardown` last.
+        outlives ``harakiri.timeout``. Calls :meth:`setup` first and :meth:`teardown` last. Sets :attr:`exit_code`
+        when the server stops because it cannot go on.
         """
         self.logger.info(
             'Service "%s" server starting up, pysoa version %s, listening on transport %s.',
             self.service_name, __version__, self.transport,
         )
+        self.logger.info('Listening for requests on %s.', _describe_transport(self.transport))
         self.setup()
         self.metrics.counter('server.worker.startup').increment()
         self._set_busy_metrics(False)
@@ -564,6 +589,7 @@ class Server:
         except Exception:
             self.metrics.counter('server.error.unknown').increment()
             self.logger.exception('Unhandled server error; shutting down')
+            self.exit_code = UNHANDLED_ERROR_EXIT_CODE
         finally:
             self.teardown()
             self.metrics.counter('server.worker.shutdown').increment()
@@ -586,13 +612,21 @@ class Server:
                 self.handle_next_request()
                 if transient_failures > 0:
                     transient_failures -= 1
-            except TransientPySOATransportError:
+            except TransientPySOATransportError as e:
+                # Only the error itself: its traceback, deep in the Redis client, is noise unless debugging.
+                self.logger.debug('Transport error details', exc_info=True)
                 if transient_failures > 5:
-                    self.logger.exception('Too many errors receiving message from transport; shutting down!')
+                    self.logger.error(
+                        'Too many errors receiving message from transport; shutting down! Last error: %s',
+                        _describe_error(e),
+                    )
+                    self.exit_code = TRANSPORT_FAILURE_EXIT_CODE
                     break
                 delay = (2 ** transient_failures + random.random()) / 4.0
-                self.logger.info('Transient error receiving message from transport; retrying in %.2f seconds', delay,
-                                 exc_info=True)
+                self.logger.warning(
+                    'Transient error receiving message from transport (%s); retrying in %.2f seconds',
+                    _describe_error(e), delay,
+                )
                 time.sleep(delay)
                 transient_failures += 1
             finally:
@@ -643,7 +677,7 @@ class Server:
                 )
                 self.metrics.counter('server.error.harakiri', harakiri_level='emergency').increment()
                 self.metrics.publish_all()
-                exit_now(1)
+                exit_now(HARAKIRI_FORCED_EXIT_CODE)
             timeout = self.settings['harakiri']['timeout']
             self.logger.warning(
                 'No activity for %s seconds, triggering harakiri with grace period of %s seconds', timeout, grace,
@@ -654,6 +688,7 @@ class Server:
             ))
             signal.alarm(grace)
             self.shutting_down = True
+            self.exit_code = HARAKIRI_EXIT_CODE
         finally:
             self._shutdown_lock.release()
         raise HarakiriInterrupt()
@@ -663,7 +698,8 @@ class Server:
         """
         Run a server of this class from the command line: ``-s/--settings`` names the settings module (not needed
         with ``use_django``, whose settings come from Django), ``-d/--daemon`` forks into the background first.
-        Usually called through :func:`pysoa.server.standalone.simple_main` or ``django_main``.
+        Usually called through :func:`pysoa.server.standalone.simple_main` or ``django_main``. Exits with the
+        server's :attr:`exit_code` if it stopped because it could not go on.
         """
         arguments = parse_server_arguments(cls.service_name or cls.__name__, cls.use_django)
         if cls.use_django:
@@ -676,15 +712,47 @@ class Server:
         logging.config.dictConfig(settings['logging'])
         if arguments.daemon:
             daemonize()
-        cls.initialize(settings)(settings, forked_process_id).run()
+        server = cls.initialize(settings)(settings, forked_process_id)
+        server.run()
+        if server.exit_code:
+            sys.exit(server.exit_code)
+
+
+def _describe_transport(transport: ServerTransport) -> str:
+    """Where the transport takes requests from, for the start-up log: its ``describe()``, if it has one."""
+    describe = getattr(transport, 'describe', None)
+    if callable(describe):
+        return str(describe())
+    from pysoa.common.transport.local import (  # it imports this module
+        LocalClientTransport,
+        LocalServerTransport,
+    )
+
+    if isinstance(transport, (LocalClientTransport, LocalServerTransport)):
+        return 'the local transport (requests come from clients in this process; there is no queue)'
+    return repr(transport)
+
+
+def _describe_error(error: BaseException) -> str:
+    """An exception on one line: its class and arguments."""
+    text = ' - '.join(str(argument) for argument in error.args)
+    return ' '.join(f'{type(error).__name__}: {text}'.split()) if text else type(error).__name__
+
+
+_BOUNDED_REPR = reprlib.Repr()  # limits depth and length
 
 
 def _validation_error(error: ConformityError) -> Error:
     return Error(code=error.code, message=error.message, field=error.pointer, is_caller_error=False)
 
 
-def _logging_context(request_id: int, job_request: Any) -> Dict[str, Any]:
+def _logging_context(request_id: Any, job_request: Any) -> Dict[str, Any]:
     context = job_request.get('context') if isinstance(job_request, dict) else None
     logging_context = {k: v for k, v in context.items() if isinstance(k, str)} if isinstance(context, dict) else {}
     logging_context['request_id'] = request_id
+    # Every log line of the request formats these two: a hostile request must not make that fail or flood the log.
+    for name in ('correlation_id', 'request_id'):
+        value = logging_context.get(name)
+        if not isinstance(value, (str, int, float, type(None))):
+            logging_context[name] = _BOUNDED_REPR.repr(value)
     return logging_context

@@ -77,7 +77,9 @@ def _run(server_class: Type[Server], arguments: argparse.Namespace) -> None:
     if arguments.fork_processes > 1:
         from pysoa.server.internal.forking import run_forked_workers
 
-        run_forked_workers(server_class, arguments.fork_processes, respawn=not arguments.no_respawn)
+        exit_code = run_forked_workers(server_class, arguments.fork_processes, respawn=not arguments.no_respawn)
+        if exit_code:
+            sys.exit(exit_code)
     else:
         server_class.main()
 

@@ -26,7 +26,10 @@ from typing import (
 
 from pysoa.client.client import Client
 from pysoa.common.types import ActionResponse
-from tests.support.redis_processes import wait_for
+from tests.support.redis_processes import (
+    free_port,
+    wait_for,
+)
 
 
 __all__ = (
@@ -43,6 +46,7 @@ __all__ = (
     'make_client',
     'process_environment',
     'process_group_members',
+    'unreachable_redis',
     'wait_for',
     'wait_for_children_of',
     'wait_until_answered_by',
@@ -343,6 +347,14 @@ def wait_until_answered_by(client: Client, pids: Iterable[int], timeout: float =
 
     wait_for(all_answered, timeout, f'processes {sorted(expected)} to answer', interval=0)
     return answered
+
+
+def unreachable_redis() -> Dict[str, str]:
+    """
+    The sample service's environment for a Redis that cannot be reached: nothing listens on its port, and each
+    attempt fails at once (without redis-py's own retries).
+    """
+    return {'SAMPLE_REDIS_PORT': str(free_port()), 'SAMPLE_REDIS_NO_RETRY': '1'}
 
 
 def parse_pid_line(output: str) -> int:

@@ -44,6 +44,7 @@ SERVICE_FILES = {
     '''),
     'watched_service/server.py': textwrap.dedent('''
         import os
+        import time
 
         from pysoa.server.action.base import Action
         from pysoa.server.server import Server
@@ -54,9 +55,15 @@ SERVICE_FILES = {
                 return {'pid': os.getpid()}
 
 
+        class SleepAction(Action):
+            def run(self, request):
+                time.sleep(request.body['seconds'])
+                return {'pid': os.getpid()}
+
+
         class WatchedServer(Server):
             service_name = 'watched'
-            action_class_map = {'pid': PidAction}
+            action_class_map = {'pid': PidAction, 'sleep': SleepAction}
     '''),
     'watched_service/settings.py': textwrap.dedent('''
         import os
@@ -164,6 +171,42 @@ def test_code_change_reloads_every_forked_worker(
 
     wait_for(every_new_worker_answered, 15, 'both new workers to answer', interval=0)
     assert versions_by_worker == dict.fromkeys(new_workers, '2')
+
+
+def test_reload_with_forked_workers_lets_a_request_in_progress_finish(
+    start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
+) -> None:
+    service = start_watched_service('--fork', '2', '--use-file-watcher')
+    (server_process,) = service.wait_for_children(1)
+    old_workers = wait_for_children_of(server_process, 2)
+    wait_for(lambda: all(handles_signal(w, signal.SIGTERM) for w in old_workers), 15, 'the workers to be serving')
+    future = watched_client.call_action_future('watched', 'sleep', {'seconds': 4}, timeout=8)
+    service.wait_for_output("'actions': [{'action': 'sleep'")
+
+    change_version(tmp_path, '2')
+    response = future.result()
+
+    assert response.errors == []
+    assert response.body['pid'] in old_workers
+    wait_for(lambda: status_version(watched_client) == '2', 15, 'the status action to report version 2')
+    assert 'Received double interrupt' not in service.output()
+
+
+def test_server_not_stopping_in_time_for_a_reload_is_forced_out_and_restarted_with_the_new_code(
+    start_watched_service: StartService, watched_client: Client, redis_server: RedisServer, tmp_path: pathlib.Path,
+) -> None:
+    service = start_watched_service('--use-file-watcher')
+    (first_server_pid,) = service.wait_until_serving(workers=1)
+    # Its own client: the response to this request will never come.
+    make_client(redis_server.port, 'watched').call_action_future('watched', 'sleep', {'seconds': 30}, timeout=40)
+    service.wait_for_output("'actions': [{'action': 'sleep'")
+
+    change_version(tmp_path, '2')
+
+    service.wait_for_output('Received double interrupt, forcing shutdown')
+    wait_until_gone([first_server_pid], 5, 'the first server process to exit')
+    service.wait_until_serving(workers=1)
+    assert status_version(watched_client) == '2'
 
 
 def test_sigterm_to_the_supervisor_stops_the_server(

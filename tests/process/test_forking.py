@@ -5,6 +5,7 @@ import signal
 from typing import List
 
 from pysoa.client.client import Client
+from pysoa.server.exit_codes import WORKERS_FAILED_EXIT_CODE
 from tests.process.helpers import (
     ServiceProcess,
     StartService,
@@ -58,15 +59,46 @@ def test_worker_crashing_too_often_is_not_respawned(start_sample_service: StartS
     assert wait_until_answered_by(client, {survivor}) == {survivor}
 
 
-def test_with_no_respawn_the_parent_exits_once_its_workers_are_gone(start_sample_service: StartService) -> None:
+def test_supervisor_whose_workers_all_crashed_too_often_exits_with_the_workers_failed_status(
+    start_sample_service: StartService,
+) -> None:
+    service = start_forked(start_sample_service)
+    workers = service.children()
+
+    for restart in range(4):  # the limit is 3 restarts within 15 seconds: the fourth crash of each is final
+        if restart:
+            workers = service.wait_for_children(2, exclude=workers)
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+
+    assert service.wait(15) == WORKERS_FAILED_EXIT_CODE
+    assert service.output().count('has crashed too many times (3 times in 15 seconds); not respawning.') == 2
+
+
+def test_with_no_respawn_the_parent_exits_with_the_workers_failed_status_once_its_workers_crashed(
+    start_sample_service: StartService,
+) -> None:
     service = start_forked(start_sample_service, '--no-respawn')
     workers = service.children()
 
     for worker in workers:
         os.kill(worker, signal.SIGKILL)
 
-    assert service.wait(15) == 0
+    assert service.wait(15) == WORKERS_FAILED_EXIT_CODE
     assert 'Re-spawning' not in service.output()
+
+
+def test_with_no_respawn_the_parent_exits_0_once_its_workers_stopped_cleanly(
+    start_sample_service: StartService,
+) -> None:
+    service = start_forked(start_sample_service, '--no-respawn')
+    workers = service.children()
+
+    for worker in workers:
+        os.kill(worker, signal.SIGTERM)
+
+    assert service.wait(15) == 0
+    assert service.output().count('Server shutdown complete') == 2
 
 
 def test_sigterm_to_the_parent_stops_every_worker(start_sample_service: StartService) -> None:

@@ -11,6 +11,10 @@ from typing import (
 
 from pysoa.client.client import Client
 from pysoa.common.constants import ERROR_CODE_ACTION_TIMEOUT
+from pysoa.server.exit_codes import (
+    HARAKIRI_EXIT_CODE,
+    HARAKIRI_FORCED_EXIT_CODE,
+)
 from tests.process.helpers import (
     StartService,
     call,
@@ -42,17 +46,19 @@ def test_action_outliving_the_harakiri_timeout_answers_action_timeout(
     assert 'triggering harakiri with grace period of 1 seconds' in service.output()
 
 
-def test_server_shuts_down_gracefully_after_harakiri(start_sample_service: StartService, client: Client) -> None:
+def test_server_shuts_down_gracefully_after_harakiri_and_exits_with_the_harakiri_status(
+    start_sample_service: StartService, client: Client,
+) -> None:
     service = start_sample_service(harakiri=HARAKIRI)
     service.wait_until_serving()
     call(client, 'sample', 'sleep', {'seconds': 30})
 
-    assert service.wait(10) == 0
+    assert service.wait(10) == HARAKIRI_EXIT_CODE
     assert 'Server shutdown complete' in service.output()
     assert FORCED_EXIT_LOGGED not in service.output()
 
 
-def test_action_ignoring_harakiri_is_forced_out_after_the_shutdown_grace(
+def test_action_ignoring_harakiri_is_forced_out_after_the_shutdown_grace_with_the_forced_harakiri_status(
     start_sample_service: StartService, redis_server: RedisServer,
 ) -> None:
     service = start_sample_service(harakiri=HARAKIRI)
@@ -62,7 +68,7 @@ def test_action_ignoring_harakiri_is_forced_out_after_the_shutdown_grace(
     # Its own client: no response will ever come for this request.
     make_client(redis_server.port, 'sample').call_action_future('sample', 'stubborn_sleep', {'seconds': 60}, timeout=60)
 
-    assert service.wait(15) == 1
+    assert service.wait(15) == HARAKIRI_FORCED_EXIT_CODE
     assert 2 <= time.monotonic() - started < 10  # harakiri after 1 to 2 seconds, then 1 second of grace
     output = service.output()
     assert FORCED_EXIT_LOGGED in output

@@ -17,6 +17,8 @@ from typing import (
     Type,
 )
 
+from pysoa.server.exit_codes import WORKERS_FAILED_EXIT_CODE
+
 
 if TYPE_CHECKING:
     from pysoa.server.server import Server
@@ -57,6 +59,8 @@ class _Supervisor:
         self.respawn = respawn
         self.worker_signal_handlers = worker_signal_handlers
         self.stopping = threading.Event()
+        # Set when a worker failed and was not restarted (respawn limit reached, or no respawning).
+        self.abandoned_worker = threading.Event()
         self.processes: Dict[int, multiprocessing.process.BaseProcess] = {}
         self.lock = threading.Lock()
         self.context = multiprocessing.get_context('fork')
@@ -82,7 +86,11 @@ class _Supervisor:
         process = self.start_worker(index)
         while process is not None:
             process.join()
-            if self.stopping.is_set() or not self.respawn:
+            if self.stopping.is_set():
+                return
+            if not self.respawn:
+                if process.exitcode != 0:
+                    self.abandoned_worker.set()
                 return
             now = time.monotonic()
             for limit, window in MAXIMUM_RESPAWNS:
@@ -91,6 +99,7 @@ class _Supervisor:
                         f'Server process #{index} has crashed too many times ({limit} times in {window} seconds); '
                         f'not respawning.',
                     )
+                    self.abandoned_worker.set()
                     return
             _print(f'Re-spawning failed server process #{index}')
             restarts.append(now)
@@ -108,12 +117,16 @@ class _Supervisor:
                     pass
 
 
-def run_forked_workers(server_class: Type['Server'], worker_count: int, respawn: bool = True) -> None:
+def run_forked_workers(server_class: Type['Server'], worker_count: int, respawn: bool = True) -> int:
     """
     Run ``worker_count`` forked processes of ``server_class.main`` (worker ids 1 to N), restarting a worker that
     exits unless it was restarted 3 times in 15 seconds or 8 times in 60 seconds (or ``respawn`` is false).
     SIGINT, SIGTERM and SIGHUP stop every worker (with SIGTERM, so each finishes its job in progress) and return.
     The count is capped at 5 workers per CPU. ``server_class.pre_fork()`` runs once before any worker starts.
+
+    :return: The status for the process to exit with once every worker is gone: 0 if they were stopped by a signal
+             (or, without respawning, all stopped cleanly), else
+             :data:`~pysoa.server.exit_codes.WORKERS_FAILED_EXIT_CODE`.
     """
     cap = 5 * (os.cpu_count() or 1)
     if worker_count > cap:
@@ -143,4 +156,8 @@ def run_forked_workers(server_class: Type['Server'], worker_count: int, respawn:
     for monitor in monitors:
         while monitor.is_alive():
             monitor.join(0.5)
+    if supervisor.abandoned_worker.is_set() and not supervisor.stopping.is_set():
+        _print(f'No server process is left running; exiting with status {WORKERS_FAILED_EXIT_CODE}.')
+        return WORKERS_FAILED_EXIT_CODE
     sys.stdout.flush()
+    return 0

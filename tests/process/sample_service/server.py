@@ -46,7 +46,7 @@ class StubbornSleepAction(Action):
 
 
 class SampleServer(Server):
-    """The sample service."""
+    """The sample service. With ``SAMPLE_FAIL_WHEN_IDLE`` set, its idle hook fails (outside any job)."""
 
     service_name = 'sample'
     action_class_map = {
@@ -54,3 +54,8 @@ class SampleServer(Server):
         'sleep': SleepAction,
         'stubborn_sleep': StubbornSleepAction,
     }
+
+    def perform_idle_actions(self) -> None:
+        super().perform_idle_actions()
+        if os.environ.get('SAMPLE_FAIL_WHEN_IDLE'):
+            raise RuntimeError('The sample idle hook failed')
