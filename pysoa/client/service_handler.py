@@ -17,7 +17,6 @@ from typing import (
     Union,
 )
 
-import attr
 from pymetrics.instruments import TimerResolution
 from pymetrics.recorders.base import MetricsRecorder
 
@@ -27,6 +26,8 @@ from pysoa.client.middleware import (
     ClientResponseMiddlewareTask,
 )
 from pysoa.client.settings import ClientSettings
+from pysoa.common._metrics import make_metrics_recorder
+from pysoa.common._wire import job_request_to_dict
 from pysoa.common.transport.base import ClientTransport
 from pysoa.common.transport.errors import (
     InvalidMessageError,
@@ -102,7 +103,7 @@ class ServiceHandler:
 
     def __init__(self, service_name: str, settings: ClientSettings) -> None:
         self.service_name = service_name
-        self.metrics: MetricsRecorder = settings['metrics']['object'](**settings['metrics'].get('kwargs', {}))
+        self.metrics: MetricsRecorder = make_metrics_recorder(settings['metrics'])
 
         with self.metrics.timer('client.transport.initialize', resolution=_MICROSECONDS):
             self.transport: ClientTransport = settings['transport']['object'](
@@ -129,8 +130,7 @@ class ServiceHandler:
         message_expiry_in_seconds: Optional[int] = None,
     ) -> None:
         with self.metrics.timer('client.send.excluding_middleware', resolution=_MICROSECONDS):
-            body = attr.asdict(job_request) if isinstance(job_request, JobRequest) \
-                else job_request
+            body = job_request_to_dict(job_request) if isinstance(job_request, JobRequest) else job_request
             self.transport.send_request_message(request_id, meta, body, message_expiry_in_seconds)
 
     def _base_get_response(self, receive_timeout_in_seconds: Optional[int] = None) -> Tuple[

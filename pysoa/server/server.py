@@ -33,6 +33,7 @@ from pymetrics.instruments import (
 from pymetrics.recorders.base import MetricsRecorder
 
 from pysoa.client.client import Client
+from pysoa.common._metrics import make_metrics_recorder
 from pysoa.common.constants import (
     ERROR_CODE_ACTION_TIMEOUT,
     ERROR_CODE_JOB_TIMEOUT,
@@ -163,7 +164,7 @@ class Server:
         self.forked_process_id = forked_process_id
 
         apply_fork_id_to_metrics_settings(settings['metrics'], str(forked_process_id or 'main'))
-        self.metrics: MetricsRecorder = settings['metrics']['object'](**settings['metrics'].get('kwargs', {}))
+        self.metrics: MetricsRecorder = make_metrics_recorder(settings['metrics'])
 
         transport_class = settings['transport']['object']
         self.transport: ServerTransport = transport_class(

@@ -17,7 +17,8 @@ from typing import (
 )
 
 from pymetrics.recorders.base import MetricsRecorder
-from pymetrics.recorders.noop import noop_metrics
+
+from pysoa.common._metrics import free_metrics
 
 
 __all__ = (
@@ -52,7 +53,7 @@ class Transport:
     :raises ValueError: If ``service_name`` is not a ``str`` or ``metrics`` is not a ``MetricsRecorder``.
     """
 
-    def __init__(self, service_name: str, metrics: MetricsRecorder = noop_metrics) -> None:
+    def __init__(self, service_name: str, metrics: MetricsRecorder = free_metrics) -> None:
         if not isinstance(service_name, str):
             raise ValueError('service_name must be a unicode string')
         if not isinstance(metrics, MetricsRecorder):
@@ -113,7 +114,7 @@ class ServerTransport(Transport, metaclass=abc.ABCMeta):
     def __init__(
         self,
         service_name: str,
-        metrics: MetricsRecorder = noop_metrics,
+        metrics: MetricsRecorder = free_metrics,
         instance_index: int = 1,
     ) -> None:
         super().__init__(service_name, metrics)

@@ -16,8 +16,8 @@ from typing import (
 
 from conformity import fields
 from pymetrics.recorders.base import MetricsRecorder
-from pymetrics.recorders.noop import noop_metrics
 
+from pysoa.common._metrics import free_metrics
 from pysoa.common.transport.base import (
     ClientTransport,
     ReceivedMessage,
@@ -80,7 +80,7 @@ class LocalClientTransport(ClientTransport, ServerTransport):
     def __init__(
         self,
         service_name: str,
-        metrics: MetricsRecorder = noop_metrics,
+        metrics: MetricsRecorder = free_metrics,
         server_class: Union[str, Type[Server], None] = None,
         server_settings: Union[str, Mapping[str, Any], None] = None,
     ) -> None:

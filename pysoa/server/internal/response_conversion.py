@@ -1,4 +1,4 @@
-"""Turning a JobResponse into the dict sent to a client, in the form that client's version understands."""
+"""The version a client announces, which decides the form of the responses it is sent (:func:`job_response_to_dict`)."""
 
 import decimal
 from typing import (
@@ -8,9 +8,7 @@ from typing import (
     Tuple,
 )
 
-import attr
-
-from pysoa.common.types import JobResponse
+from pysoa.common._wire import job_response_to_dict
 
 
 __all__ = (
@@ -26,24 +24,6 @@ OLDEST_CLIENT_VERSION = (0, 40, 0)
 _MAX_VERSION_PARTS = 8
 _MAX_VERSION_PART = 2 ** 31 - 1
 _MAX_VERSION_PART_DIGITS = len(str(_MAX_VERSION_PART))
-
-# The newest ``added_in_version`` of any message attribute: clients at least this new get every attribute.
-_NEWEST_ADDITION = (0, 70, 0)
-
-
-def job_response_to_dict(job_response: JobResponse, client_version: Tuple[int, ...]) -> Dict[str, Any]:
-    """
-    Convert the response to its wire dict, leaving out attributes added in versions newer than the client's (a
-    client older than 0.70.0 would reject errors carrying ``is_caller_error``).
-    """
-    if client_version >= _NEWEST_ADDITION:
-        return attr.asdict(job_response)
-
-    def known_to_client(attribute: 'attr.Attribute[Any]', _value: Any) -> bool:
-        added_in = attribute.metadata.get('added_in_version')
-        return added_in is None or added_in <= client_version
-
-    return attr.asdict(job_response, filter=known_to_client)
 
 
 def client_version_from_meta(meta: Dict[str, Any]) -> Tuple[int, ...]:

@@ -9,7 +9,7 @@ from typing import (
 
 import pytest
 from pymetrics.recorders.default import DefaultMetricsRecorder
-from pymetrics.recorders.noop import noop_metrics
+from pymetrics.recorders.noop import NonOperationalMetricsRecorder
 
 from pysoa.common.transport.base import (
     ClientTransport,
@@ -53,7 +53,7 @@ def test_transport_keeps_service_name_and_metrics() -> None:
 
 
 def test_transport_metrics_default_to_noop() -> None:
-    assert Transport('example').metrics is noop_metrics
+    assert isinstance(Transport('example').metrics, NonOperationalMetricsRecorder)
 
 
 def test_service_name_must_be_str() -> None:
