@@ -17,20 +17,9 @@ percentiles per row, and the Redis commands and bytes each round trip costs. See
 
 import argparse
 import dataclasses
-import json
 import math
-import os
 import pathlib
-import platform
-import select
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-from types import FrameType
 from typing import (
     Any,
     Dict,
@@ -41,11 +30,28 @@ from typing import (
 )
 
 import redis
+from benchmark_harness import (
+    BenchmarkError,
+    Interpreter,
+    ProcessGroup,
+    Progress,
+    RedisServer,
+    cpu_seconds,
+    find_redis_server,
+    format_table,
+    free_port,
+    load_average,
+    machine_description,
+    minor,
+    probe_interpreter,
+    read_line,
+    run_client,
+    run_main,
+    tail,
+    venv_python,
+    worker_command,
+)
 
-
-HERE = pathlib.Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent
-WORKER = HERE / 'round_trip_worker.py'
 
 DEFAULT_REQUEST_BYTES = 350
 DEFAULT_RESPONSE_BYTES = 309
@@ -54,34 +60,8 @@ DEFAULT_RESPONSE_BYTES = 309
 IGNORED_REDIS_COMMANDS = frozenset({'info', 'ping', 'flushall', 'hello', 'client|setinfo', 'script|load'})
 """Commands the harness sends, or a process sends once when it connects, left out of the per-call counts."""
 
-CLOCK_TICKS_PER_SECOND = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100
 
-
-class BenchmarkError(Exception):
-    """A process of the benchmark failed; the message says which and what it printed."""
-
-
-# Interpreters and rows ---------------------------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Interpreter:
-    """A Python interpreter that runs one PySOA implementation."""
-
-    label: str
-    python: str
-    is_original: bool
-    versions: Dict[str, Any] = dataclasses.field(hash=False, compare=False)
-
-    @property
-    def import_path(self) -> Optional[str]:
-        """Ours is imported from this checkout; the original from its own virtualenv only."""
-        return None if self.is_original else str(REPO_ROOT)
-
-    @property
-    def short(self) -> str:
-        implementation = 'PySOA 1.4.9' if self.is_original else f'ours {self.versions.get("pysoa", "?")}'
-        return f'{implementation} py{_minor(self.versions["python"])}'
-
+# Rows --------------------------------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class Row:
@@ -91,44 +71,6 @@ class Row:
     client: Interpreter
     server: Interpreter
     raw: bool = False
-
-
-def _minor(version: str) -> str:
-    return '.'.join(version.split('.')[:2])
-
-
-def _worker_command(interpreter: Interpreter, role: str, *arguments: str) -> List[str]:
-    # -I: no environment variables, user site or current directory on sys.path; -B: no bytecode written anywhere.
-    command = [interpreter.python, '-I', '-B', str(WORKER), role, *arguments]
-    if interpreter.import_path and not role.startswith('raw-'):
-        command += ['--import-path', interpreter.import_path]
-    return command
-
-
-def probe_interpreter(label: str, python: str, is_original: bool, work_dir: pathlib.Path) -> Interpreter:
-    """Ask an interpreter which PySOA it imports, and refuse it if that is not the implementation expected."""
-    if not os.path.exists(python):
-        raise BenchmarkError(f'{label}: no interpreter at {python}')
-    interpreter = Interpreter(label, python, is_original, {})
-    completed = subprocess.run(
-        _worker_command(interpreter, 'versions'), cwd=work_dir, capture_output=True, text=True, timeout=60,
-    )
-    if completed.returncode != 0:
-        raise BenchmarkError(f'{label}: {python} cannot run the worker:\n{completed.stderr.strip()}')
-    versions: Dict[str, Any] = json.loads(completed.stdout)
-    pysoa_path = versions.get('pysoa_path') or ''
-    from_checkout = pathlib.Path(pysoa_path).resolve().is_relative_to(REPO_ROOT) if pysoa_path else False
-    if is_original and (versions.get('pysoa') != '1.4.9' or from_checkout):
-        raise BenchmarkError(
-            f'{label}: {python} should import PySOA 1.4.9 from its own site-packages but imports '
-            f'{versions.get("pysoa")} from {pysoa_path or "nowhere"} (pip install pysoa==1.4.9 into it)',
-        )
-    if not is_original and not from_checkout:
-        raise BenchmarkError(
-            f'{label}: {python} does not import PySOA from {REPO_ROOT} (got {pysoa_path or "nothing"}); it needs our '
-            f'dependencies installed (pip install {REPO_ROOT})',
-        )
-    return Interpreter(label, python, is_original, versions)
 
 
 def plan_rows(ours: Sequence[Interpreter], original: Optional[Interpreter], cross: bool, floor: bool) -> List[Row]:
@@ -145,136 +87,12 @@ def plan_rows(ours: Sequence[Interpreter], original: Optional[Interpreter], cros
             if interpreter.python in seen:
                 continue
             seen.add(interpreter.python)
-            label = f'raw redis-py {interpreter.versions.get("redis", "?")} py{_minor(interpreter.versions["python"])}'
+            label = f'raw redis-py {interpreter.versions.get("redis", "?")} py{minor(interpreter.versions["python"])}'
             rows.append(Row(label, interpreter, interpreter, raw=True))
     return rows
 
 
-# Processes ----------------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(('127.0.0.1', 0))
-            port: int = probe.getsockname()[1]
-        if port != 6379:
-            return port
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(('127.0.0.1', port)) == 0
-
-
-class ProcessGroup:
-    """Every child process the benchmark starts, so that all are stopped however the benchmark ends."""
-
-    def __init__(self) -> None:
-        self.processes: List[subprocess.Popen[str]] = []
-
-    def start(self, command: Sequence[str], cwd: pathlib.Path, log: pathlib.Path,
-              read_stdout: bool = True) -> 'subprocess.Popen[str]':
-        """Start a process whose stderr (and stdout, unless ``read_stdout``) goes to ``log``."""
-        with open(log, 'w') as log_file:
-            process = subprocess.Popen(
-                command, cwd=cwd, stdout=subprocess.PIPE if read_stdout else log_file, stderr=log_file, text=True,
-                start_new_session=True,  # a Ctrl-C reaches only this script, which then stops its children in order
-            )
-        self.processes.append(process)
-        return process
-
-    @staticmethod
-    def stop(process: 'subprocess.Popen[str]', timeout: float = 10) -> Optional[int]:
-        """SIGTERM, then SIGKILL if it lingers; returns the exit status."""
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        if process.stdout is not None:
-            process.stdout.close()
-        return process.returncode
-
-    def stop_all(self) -> None:
-        for process in reversed(self.processes):
-            self.stop(process)
-        self.processes.clear()
-
-
-def read_line(process: 'subprocess.Popen[str]', timeout: float) -> str:
-    """The next line the process prints, or '' if it prints none within ``timeout`` seconds or exits."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    return process.stdout.readline() if ready else ''
-
-
-def tail(path: pathlib.Path, lines: int = 30) -> str:
-    try:
-        return '\n'.join(path.read_text(errors='replace').splitlines()[-lines:]) or '(nothing)'
-    except OSError:
-        return '(no log)'
-
-
-class RedisServer:
-    """A throwaway ``redis-server`` on loopback, with no persistence."""
-
-    def __init__(self, binary: str, port: int, directory: pathlib.Path, processes: ProcessGroup) -> None:
-        self.binary = binary
-        self.port = port
-        self.directory = directory
-        self.processes = processes
-        self.process: Optional[subprocess.Popen[str]] = None
-        self.log = directory / 'redis-server.log'
-
-    def start(self) -> 'RedisServer':
-        if self.port == 6379:
-            raise BenchmarkError('Refusing to use port 6379: the benchmark runs its own redis-server')
-        if port_in_use(self.port):
-            raise BenchmarkError(f'Port {self.port} is already in use')
-        command = [
-            self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-            '--dir', str(self.directory),
-        ]
-        self.process = self.processes.start(command, self.directory, self.log, read_stdout=False)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                # Make sure the Redis answering is the one started here, not another process on the same port.
-                if int(self.client().info('server')['process_id']) == self.process.pid:
-                    return self
-            except redis.ConnectionError:
-                pass
-            time.sleep(0.05)
-        raise BenchmarkError(f'redis-server did not start on port {self.port}:\n{tail(self.log)}')
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(host='127.0.0.1', port=self.port, socket_timeout=10, decode_responses=True)
-
-    def version(self) -> str:
-        return str(self.client().info('server')['redis_version'])
-
-
-# Measuring ----------------------------------------------------------------------------------------------------------
-
-def cpu_seconds(pid: int) -> Optional[float]:
-    """User + system CPU time a process has used so far (Linux only; ``None`` elsewhere)."""
-    try:
-        stat = pathlib.Path(f'/proc/{pid}/stat').read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(')', 1)[1].split()  # the fields after the command name; utime and stime are 14 and 15
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_SECOND
-
+# Measuring ---------------------------------------------------------------------------------------------------------
 
 def _difference(after: Optional[float], before: Optional[float]) -> Optional[float]:
     return None if after is None or before is None else after - before
@@ -386,16 +204,20 @@ def _per_call_us(seconds: Optional[float], calls: int) -> Optional[float]:
 
 
 class Runner:
-    """Runs rows against one Redis, one process pair at a time."""
+    """
+    Runs rows against one Redis, one process pair at a time. PySOA clients call ``action`` (of the service in
+    ``round_trip_service.py``).
+    """
 
     def __init__(self, redis_server: RedisServer, work_dir: pathlib.Path, processes: ProcessGroup,
-                 calls: int, warmup: int, profile_dir: Optional[pathlib.Path] = None) -> None:
+                 calls: int, warmup: int, profile_dir: Optional[pathlib.Path] = None, action: str = 'square') -> None:
         self.redis_server = redis_server
         self.work_dir = work_dir
         self.processes = processes
         self.calls = calls
         self.warmup = warmup
         self.profile_dir = profile_dir
+        self.action = action
 
     def run(self, row: Row, round_number: int, floor_sizes: Tuple[int, int]) -> Tuple[Dict[str, Any], ServerSideUsage]:
         """Measure one row; raw rows send requests and responses of ``floor_sizes`` bytes."""
@@ -404,14 +226,15 @@ class Runner:
         admin.flushall()
         port = ['--port', str(self.redis_server.port)]
         if row.raw:
-            server_command = _worker_command(row.server, 'raw-server', *port, '--response-bytes', str(response_bytes))
-            client_command = _worker_command(
+            server_command = worker_command(row.server, 'raw-server', *port, '--response-bytes', str(response_bytes))
+            client_command = worker_command(
                 row.client, 'raw-client', *port, '--request-bytes', str(request_bytes), *self._counts(),
             )
         else:
-            server_command = _worker_command(row.server, 'server', *port, *self._profile(row, round_number, 'server'))
-            client_command = _worker_command(
-                row.client, 'client', *port, *self._counts(), *self._profile(row, round_number, 'client'),
+            server_command = worker_command(row.server, 'server', *port, *self._profile(row, round_number, 'server'))
+            client_command = worker_command(
+                row.client, 'client', *port, '--action', self.action, *self._counts(),
+                *self._profile(row, round_number, 'client'),
             )
 
         server_log = self.work_dir / 'server.log'
@@ -421,25 +244,12 @@ class Runner:
                 raise BenchmarkError(f'{row.name}: the server did not start:\n{tail(server_log)}')
             redis_pid = self.redis_server.pid
             before = ServerSideUsage.snapshot(admin, server.pid, redis_pid)
-            try:
-                completed = subprocess.run(
-                    client_command, cwd=self.work_dir, capture_output=True, text=True, start_new_session=True,
-                    timeout=120 + (self.calls + self.warmup) * 0.1,
-                )
-            except subprocess.TimeoutExpired as e:
-                raise BenchmarkError(f'{row.name}: the client took longer than {e.timeout:.0f} s') from None
+            result = run_client(client_command, self.work_dir, row.name, 120 + (self.calls + self.warmup) * 0.1)
             usage = ServerSideUsage.snapshot(admin, server.pid, redis_pid).since(before)
         finally:
-            status = self.processes.stop(server)
-            self.processes.processes.remove(server)
-        if completed.returncode != 0:
-            raise BenchmarkError(f'{row.name}: the client failed:\n{completed.stderr.strip()}')
+            status = self.processes.stop_and_forget(server)
         if status != 0:
             raise BenchmarkError(f'{row.name}: the server exited with status {status}:\n{tail(server_log)}')
-        try:
-            result: Dict[str, Any] = json.loads(completed.stdout)
-        except ValueError:
-            raise BenchmarkError(f'{row.name}: the client printed no result:\n{completed.stdout.strip()}') from None
         return result, usage
 
     def _counts(self) -> List[str]:
@@ -452,38 +262,7 @@ class Runner:
         return ['--profile', str(self.profile_dir / f'{slug}.round{round_number}.{role}.prof')]
 
 
-# Reporting ----------------------------------------------------------------------------------------------------------
-
-def _load_average() -> Optional[List[float]]:
-    try:
-        return [round(load, 2) for load in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def machine_description() -> Dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                cpu = line.split(':', 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {'platform': platform.platform(), 'cpu': cpu, 'cpu_count': os.cpu_count()}
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        return '  '.join(
-            str(cell).ljust(width) if index < right_from else str(cell).rjust(width)
-            for index, (cell, width) in enumerate(zip(cells, widths))
-        ).rstrip()
-
-    return '\n'.join([line(headers), line(['-' * width for width in widths]), *(line(r) for r in rows)])
-
+# Reporting ---------------------------------------------------------------------------------------------------------
 
 def _micros(value: Optional[float]) -> str:
     return '' if value is None else f'{value:.0f}'
@@ -547,11 +326,7 @@ def report(results: List[Dict[str, Any]], header: Dict[str, Any]) -> str:
     return '\n'.join(lines)
 
 
-# Main ---------------------------------------------------------------------------------------------------------------
-
-def venv_python(venv: str) -> str:
-    return str(pathlib.Path(venv).expanduser().resolve() / 'bin' / 'python')
-
+# Main -------------------------------------------------------------------------------------------------------------
 
 def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -583,25 +358,8 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     return arguments
 
 
-def _interrupt_on_sigterm(_signum: int, _frame: Optional[FrameType]) -> None:
-    raise KeyboardInterrupt()
-
-
-@dataclasses.dataclass
-class _Progress:
-    total: int
-    done: int = 0
-
-    def step(self, text: str) -> None:
-        self.done += 1
-        print(f'[{self.done}/{self.total}] {text}', file=sys.stderr, flush=True)
-
-
 def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_dir: pathlib.Path) -> Dict[str, Any]:
-    binary = shutil.which(arguments.redis_server)
-    if binary is None:
-        raise BenchmarkError(f'{arguments.redis_server} not found; install it (apt-get install -y redis-server)')
-
+    binary = find_redis_server(arguments.redis_server)
     ours = [probe_interpreter('ours', sys.executable, False, work_dir)]
     for venv in arguments.ours_venv:
         ours.append(probe_interpreter(f'ours ({venv})', venv_python(venv), False, work_dir))
@@ -611,7 +369,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
             f'original ({arguments.original_venv})', venv_python(arguments.original_venv), True, work_dir,
         )
     rows = plan_rows(ours, original, not arguments.no_cross, not arguments.no_floor)
-    load_before = _load_average()
+    load_before = load_average()
 
     redis_server = RedisServer(binary, arguments.redis_port or free_port(), work_dir, processes).start()
     profile_dir = None
@@ -624,7 +382,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     # our rows come first in the first round, so they are measured before any floor row runs.
     request_bytes: Optional[int] = arguments.request_bytes
     response_bytes: Optional[int] = arguments.response_bytes
-    progress = _Progress(len(rows) * arguments.rounds)
+    progress = Progress(len(rows) * arguments.rounds)
     for round_number in range(1, arguments.rounds + 1):
         # Each round starts one row further down the list, so that no row always runs first or after the same one.
         shift = (round_number - 1) % len(rows)
@@ -646,7 +404,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
         'redis_version': redis_server.version(),
         'machine': machine_description(),
         'load_average_before': load_before,
-        'load_average_after': _load_average(),
+        'load_average_after': load_average(),
         'interpreters': {i.short: i.versions for i in [*ours, *([original] if original else [])]},
     }
     results = [
@@ -665,28 +423,10 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    arguments = parse_arguments(argv)
-    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    processes = ProcessGroup()
-    try:
-        # Every process runs in a directory outside the checkout, so that the original cannot import our pysoa.
-        with tempfile.TemporaryDirectory(prefix='pysoa-round-trip-') as work_dir:
-            try:
-                outcome = run_benchmark(arguments, processes, pathlib.Path(work_dir))
-            finally:
-                processes.stop_all()
-    except BenchmarkError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print('interrupted; every process started has been stopped', file=sys.stderr)
-        return 130
-    print(report(outcome['results'], outcome['header']))
-    if arguments.json:
-        with open(arguments.json, 'w') as output:
-            json.dump(outcome, output, indent=2)
-            output.write('\n')
-    return 0
+    return run_main(
+        parse_arguments(argv), run_benchmark, lambda outcome: report(outcome['results'], outcome['header']),
+        'pysoa-round-trip-',
+    )
 
 
 if __name__ == '__main__':
