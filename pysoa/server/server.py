@@ -33,6 +33,7 @@ from pymetrics.instruments import (
 from pymetrics.recorders.base import MetricsRecorder
 
 from pysoa.client.client import Client
+from pysoa.common._fast_validation import FastSchema
 from pysoa.common._metrics import make_metrics_recorder
 from pysoa.common.constants import (
     ERROR_CODE_ACTION_TIMEOUT,
@@ -191,6 +192,8 @@ class Server:
         self.job_middleware_stack: ServerMiddlewareJobTask = self.make_middleware_stack(
             [m.job for m in self.middleware], self.execute_job,
         )
+        # Each request gets a new action instance, wrapped in these (the stack itself depends on the action).
+        self._action_middleware: List[Callable[[Any], Any]] = [m.action for m in self.middleware]
 
         self.logger = logging.getLogger('pysoa.server')
         self.job_logger = logging.getLogger('pysoa.server.job')
@@ -340,7 +343,7 @@ class Server:
         response. Never raises: validation failures and exceptions become job errors.
         """
         try:
-            validation_errors = JobRequestSchema.errors(job_request)
+            validation_errors = _JOB_REQUEST_SCHEMA.errors(job_request)
             if validation_errors:
                 return JobResponse(errors=[_validation_error(e) for e in validation_errors])
 
@@ -409,7 +412,7 @@ class Server:
 
         PySOALogContextFilter.set_logging_action_name(action_name)
         try:
-            action = self.make_middleware_stack([m.action for m in self.middleware], action_factory(self.settings))
+            action = self.make_middleware_stack(self._action_middleware, action_factory(self.settings))
             return action(request), False
         except HarakiriInterrupt:
             self.metrics.counter('server.error.harakiri', harakiri_level='action').increment()
@@ -741,6 +744,9 @@ def _describe_error(error: BaseException) -> str:
 
 
 _BOUNDED_REPR = reprlib.Repr()  # limits depth and length
+
+
+_JOB_REQUEST_SCHEMA = FastSchema(JobRequestSchema)
 
 
 def _validation_error(error: ConformityError) -> Error:

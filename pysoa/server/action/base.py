@@ -8,6 +8,7 @@ from typing import (
 
 from conformity import fields
 
+from pysoa.common._fast_validation import schema_errors
 from pysoa.common.errors import Error
 from pysoa.common.types import (
     ActionResponse,
@@ -112,7 +113,7 @@ class Action(ActionInterface):
         :raises ResponseValidationError: If the response body fails :attr:`response_schema`.
         """
         if self.request_schema is not None:
-            errors = self.request_schema.errors(action_request.body)
+            errors = schema_errors(self.request_schema, action_request.body)
             if errors:
                 raise ActionError(
                     [Error(code=e.code, message=e.message, field=e.pointer, is_caller_error=True) for e in errors],
@@ -127,7 +128,7 @@ class Action(ActionInterface):
             return ActionResponse(action=action_request.action)
 
         if self.response_schema is not None:
-            errors = self.response_schema.errors(body)
+            errors = schema_errors(self.response_schema, body)
             if errors:
                 raise ResponseValidationError(action_request.action, errors)
 
