@@ -72,12 +72,13 @@ class RequestLogger:
         return _Loggable(value, self.wrapper_class)
 
     def log_request(self, job_request: Any) -> None:
-        self.job_logger.log(self.success_level, 'Job request: %s', self.loggable(job_request))
+        if self.job_logger.isEnabledFor(self.success_level):
+            self.job_logger.log(self.success_level, 'Job request: %s', self.loggable(job_request))
 
     def log_response(self, job_request: Any, job_response: JobResponse, response_dict: Any) -> None:
         if job_response.errors or any(action.errors for action in job_response.actions):
             if self.error_level > self.success_level and not self.job_logger.isEnabledFor(self.success_level):
                 self.job_logger.log(self.error_level, 'Job request: %s', self.loggable(job_request))
             self.job_logger.log(self.error_level, 'Job response: %s', self.loggable(response_dict))
-        else:
+        elif self.job_logger.isEnabledFor(self.success_level):
             self.job_logger.log(self.success_level, 'Job response: %s', self.loggable(response_dict))
