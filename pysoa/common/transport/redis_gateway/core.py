@@ -450,7 +450,7 @@ class RedisTransportCore:
     def _pop(self, connection: redis.Redis, queue_key: str, timeout: int) -> bytes:
         try:
             with self._timer('receive.pop_from_redis_queue'):
-                result = connection.blpop([queue_key], timeout=timeout)
+                result = self.backend_layer.pop(connection, queue_key, timeout)
         except Exception as e:
             self._reset_backend()
             self._counter('receive.error.unknown').increment()
@@ -459,7 +459,7 @@ class RedisTransportCore:
             ) from e
         if result is None:
             raise MessageReceiveTimeout(f'No message received for service {self.service_name}')
-        return result[1]  # type: ignore[return-value]
+        return result
 
     def _receive_remaining_chunks(self, first: ParsedFrame, connection: redis.Redis, queue_key: str,
                                   timeout: int) -> bytes:

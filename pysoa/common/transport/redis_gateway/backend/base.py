@@ -2,6 +2,7 @@
 
 import abc
 import binascii
+import hashlib
 import itertools
 import random
 from typing import (
@@ -19,7 +20,10 @@ import redis
 from pymetrics.instruments import Counter
 from redis.backoff import EqualJitterBackoff
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
+
+from pysoa.common.transport.redis_gateway.backend._held_connections import HeldConnections
 
 
 __all__ = (
@@ -44,10 +48,20 @@ class LuaRedisCommand:
     script: str = ''
 
     def __init__(self, script: Optional[str] = None) -> None:
-        self._script = Script(None, (script or self.script).encode('utf-8'))  # type: ignore[arg-type]
+        self._source = (script or self.script).encode('utf-8')
+        self._script = Script(None, self._source)  # type: ignore[arg-type]
+        self.sha = hashlib.sha1(self._source).hexdigest()
 
     def __call__(self, client: redis.Redis, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         return self._script(keys=list(keys), args=list(args), client=client)
+
+    def run(self, connections: HeldConnections, client: redis.Redis, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run the script on the thread's held connection to ``client`` (see :class:`HeldConnections`)."""
+        try:
+            return connections.execute(client, 'EVALSHA', self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            connections.execute(client, 'SCRIPT', 'LOAD', self._source)
+            return connections.execute(client, 'EVALSHA', self.sha, len(keys), *keys, *args)
 
 
 class SendMessageToQueueCommand(LuaRedisCommand):
@@ -87,6 +101,7 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
         random.shuffle(order)
         self._ring_cycle: Iterator[int] = itertools.cycle(order)
         self.counter_factory: Callable[[str], Counter] = _no_counter
+        self.held_connections = HeldConnections()
 
     def get_connection(self, queue_key: str) -> redis.Redis:
         """
@@ -115,14 +130,24 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
 
         :raises redis.exceptions.ResponseError: ``queue full`` if the queue is full, or any other Redis error.
         """
-        send_message_to_queue(connection, keys=[queue_key], args=[expiry, capacity, *frames])
+        send_message_to_queue.run(self.held_connections, connection, keys=[queue_key], args=[expiry, capacity, *frames])
+
+    def pop(self, connection: redis.Redis, queue_key: str, timeout: int) -> Optional[bytes]:
+        """
+        Take the first message off the queue, waiting up to ``timeout`` seconds (``BLPOP``); ``None`` if none came.
+
+        :raises redis.exceptions.RedisError: If Redis cannot be reached or fails.
+        """
+        result = self.held_connections.execute(connection, 'BLPOP', queue_key, timeout)
+        return None if result is None else result[1]
 
     @abc.abstractmethod
     def _get_connection(self, index: int) -> redis.Redis:
         """The client of the master at ``index`` in the ring."""
 
-    def reset_clients(self) -> None:  # noqa: B027 -- an optional hook: the standard backend has nothing to forget
+    def reset_clients(self) -> None:
         """Forget cached connections after an error, so that the next use finds the current masters."""
+        self.held_connections.forget_all()
 
 
 #: ``connection_kwargs`` keys that ask for TLS on their own, as PySOA 1.4.9 services configure it.

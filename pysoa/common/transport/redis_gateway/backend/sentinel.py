@@ -148,6 +148,7 @@ class SentinelRedisClient(BaseRedisClient):
         # Connections in use by other threads are left alone; the dropped clients close theirs when collected.
         with self._lock:
             self._master_clients = {}
+        super().reset_clients()
 
 
 def _address(client: redis.Redis) -> str:

@@ -15,10 +15,12 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from pysoa.common.transport.redis_gateway.backend._held_connections import HeldConnections
 from pysoa.common.transport.redis_gateway.backend.base import (
     DEFAULT_CONNECTION_RETRIES,
     DEFAULT_CONNECTION_RETRY,
     BaseRedisClient,
+    send_message_to_queue,
 )
 from pysoa.common.transport.redis_gateway.backend.sentinel import SentinelRedisClient
 from pysoa.common.transport.redis_gateway.backend.standard import StandardRedisClient
@@ -198,23 +200,25 @@ def test_sentinel_backend_rejects_an_index_outside_the_ring() -> None:
 # Enqueue script -----------------------------------------------------------------------------------------------------
 
 
-class _RecordingRedis(redis.Redis):
-    """Records EVALSHA calls instead of sending them."""
+class _RecordingConnections(HeldConnections):
+    """Records the commands instead of sending them."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.calls: List[Any] = []
+        self.commands: List[Any] = []
 
-    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
-        self.calls.append((numkeys, keys_and_args))
+    def execute(self, client: redis.Redis, *command: Any) -> Any:
+        self.commands.append(command)
         return 1
 
 
 def test_send_passes_ttl_capacity_then_every_frame_to_one_script_call() -> None:
-    connection = _RecordingRedis()
     backend: BaseRedisClient = _standard(1)
+    backend.held_connections = recording = _RecordingConnections()
 
-    backend.send_message_to_queue(connection, 'pysoa:q', [b'frame-1', b'frame-2', b'frame-3'], 70, 500)
+    backend.send_message_to_queue(redis.Redis(), 'pysoa:q', [b'frame-1', b'frame-2', b'frame-3'], 70, 500)
 
-    assert connection.calls == [(1, ('pysoa:q', 70, 500, b'frame-1', b'frame-2', b'frame-3'))]
+    assert recording.commands == [
+        ('EVALSHA', send_message_to_queue.sha, 1, 'pysoa:q', 70, 500, b'frame-1', b'frame-2', b'frame-3'),
+    ]
 
