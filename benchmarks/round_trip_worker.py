@@ -163,43 +163,51 @@ def _local_transport() -> Dict[str, Any]:
 class _FrameSizeProbe:
     """
     Records the size of the largest bytes argument of each Redis command the client sends (the request frame) and of
-    the value each ``BLPOP`` returns (the response frame), by wrapping ``redis.Redis.execute_command``. Installed only
-    around an untimed call, so it costs the measurements nothing.
+    the value each ``BLPOP`` returns (the response frame), by wrapping ``send_command`` and ``read_response`` of
+    redis-py's ``Connection``, which every way of sending a command goes through (both implementations, any redis-py
+    version). Installed only around an untimed call, so it costs the measurements nothing.
     """
 
     def __init__(self) -> None:
         self.request_frame_bytes: Optional[int] = None
         self.response_frame_bytes: Optional[int] = None
         self.commands: List[str] = []
-        self._original: Optional[Callable[..., Any]] = None
+        self._originals: Optional[Tuple[Callable[..., Any], Callable[..., Any]]] = None
 
     def install(self) -> None:
-        import redis
+        from redis.connection import Connection
 
-        original: Callable[..., Any] = redis.Redis.execute_command
-        self._original = original
+        original_send: Callable[..., Any] = Connection.send_command
+        original_read: Callable[..., Any] = Connection.read_response
+        self._originals = (original_send, original_read)
         probe = self
+        last_command: Dict[int, str] = {}
 
-        def execute_command(client: Any, *args: Any, **options: Any) -> Any:
-            result = original(client, *args, **options)
-            name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
-            probe.commands.append(name.upper())
-            if name.upper() in ('BLPOP', 'BRPOP') and result:
+        def send_command(connection: Any, *args: Any, **options: Any) -> Any:
+            name = (args[0].decode() if isinstance(args[0], bytes) else str(args[0])).upper()
+            probe.commands.append(name)
+            last_command[id(connection)] = name
+            sizes = [len(a) for a in args[1:] if isinstance(a, (bytes, bytearray))]
+            if sizes and name not in ('BLPOP', 'BRPOP'):
+                probe.request_frame_bytes = max(sizes)
+            return original_send(connection, *args, **options)
+
+        def read_response(connection: Any, *args: Any, **options: Any) -> Any:
+            result = original_read(connection, *args, **options)
+            if last_command.get(id(connection)) in ('BLPOP', 'BRPOP') and result:
                 probe.response_frame_bytes = len(result[1])
-            else:
-                sizes = [len(a) for a in args[1:] if isinstance(a, (bytes, bytearray))]
-                if sizes:
-                    probe.request_frame_bytes = max(sizes)
             return result
 
-        setattr(redis.Redis, 'execute_command', execute_command)
+        setattr(Connection, 'send_command', send_command)
+        setattr(Connection, 'read_response', read_response)
 
     def uninstall(self) -> None:
-        import redis
+        from redis.connection import Connection
 
-        if self._original is not None:
-            setattr(redis.Redis, 'execute_command', self._original)
-            self._original = None
+        if self._originals is not None:
+            setattr(Connection, 'send_command', self._originals[0])
+            setattr(Connection, 'read_response', self._originals[1])
+            self._originals = None
 
 
 class _Profiler:
