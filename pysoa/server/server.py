@@ -570,7 +570,7 @@ class Server:
             'Service "%s" server starting up, pysoa version %s, listening on transport %s.',
             self.service_name, __version__, self.transport,
         )
-        self.logger.info('Listening for requests on %s.', _describe_transport(self.transport))
+        self.logger.info('Listening for requests on %s.', self.transport.describe())
         self.setup()
         self.metrics.counter('server.worker.startup').increment()
         self._set_busy_metrics(False)
@@ -720,21 +720,6 @@ class Server:
         server.run()
         if server.exit_code:
             sys.exit(server.exit_code)
-
-
-def _describe_transport(transport: ServerTransport) -> str:
-    """Where the transport takes requests from, for the start-up log: its ``describe()``, if it has one."""
-    describe = getattr(transport, 'describe', None)
-    if callable(describe):
-        return str(describe())
-    from pysoa.common.transport.local import (  # it imports this module
-        LocalClientTransport,
-        LocalServerTransport,
-    )
-
-    if isinstance(transport, (LocalClientTransport, LocalServerTransport)):
-        return 'the local transport (requests come from clients in this process; there is no queue)'
-    return repr(transport)
 
 
 def _describe_error(error: BaseException) -> str:

@@ -120,6 +120,13 @@ class ServerTransport(Transport, metaclass=abc.ABCMeta):
         super().__init__(service_name, metrics)
         self.instance_index = instance_index
 
+    def describe(self) -> str:
+        """
+        Where this transport receives requests from, for the server's start-up log line ("Listening for requests on
+        ..."). Transports override it to name their queues and hosts; it must never include credentials.
+        """
+        return repr(self)
+
     @abc.abstractmethod
     def receive_request_message(self) -> ReceivedMessage:
         """

@@ -33,6 +33,8 @@ __all__ = (
     'LocalServerTransportSchema',
 )
 
+_LOCAL_DESCRIPTION = 'the local transport (requests come from clients in this process; there is no queue)'
+
 
 class LocalClientTransportSchema(fields.Dictionary):
     """The settings schema of :class:`LocalClientTransport`: the keyword arguments of its constructor."""
@@ -129,6 +131,9 @@ class LocalClientTransport(ClientTransport, ServerTransport):
         finally:
             self._current_request = None
 
+    def describe(self) -> str:
+        return _LOCAL_DESCRIPTION
+
     def receive_request_message(self) -> ReceivedMessage:
         """Hand the server the request being sent; it may take it only once."""
         request = self._current_request
@@ -154,6 +159,9 @@ class LocalServerTransport(ServerTransport):
     A placeholder that marks a server as run by :class:`LocalClientTransport`, which replaces it; it cannot be used
     to run a server on its own.
     """
+
+    def describe(self) -> str:
+        return _LOCAL_DESCRIPTION
 
     def receive_request_message(self) -> ReceivedMessage:
         raise TypeError('The LocalServerTransport cannot be used directly; it is a stub.')
