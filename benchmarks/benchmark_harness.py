@@ -325,6 +325,18 @@ def machine_description() -> Dict[str, Any]:
     return {'platform': platform.platform(), 'cpu': cpu, 'cpu_count': os.cpu_count()}
 
 
+def run_environment(redis_server: 'RedisServer', load_before: Optional[List[float]]) -> Dict[str, Any]:
+    """The part of a run's header that every benchmark records: its Redis server, the machine and the load average
+    before the run (``load_before``) and now, after it."""
+    return {
+        'redis_port': redis_server.port,
+        'redis_version': redis_server.version(),
+        'machine': machine_description(),
+        'load_average_before': load_before,
+        'load_average_after': load_average(),
+    }
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1,
                  markdown: bool = False, align: Optional[str] = None) -> str:
     """
