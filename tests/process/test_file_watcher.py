@@ -7,7 +7,11 @@ import os
 import pathlib
 import signal
 import textwrap
-from typing import Dict
+from typing import (
+    Dict,
+    List,
+    Tuple,
+)
 
 import pytest
 
@@ -116,6 +120,18 @@ def status_version(client: Client) -> str:
     return str(call(client, 'watched', 'status', {'verbose': False}).body['version'])
 
 
+def start_forked_and_watched(start_watched_service: StartService) -> Tuple[ServiceProcess, int, List[int]]:
+    """
+    Start the service with the file watcher over a server process forking two workers, and wait until the workers
+    serve; return the service (the supervisor), the server process and its workers.
+    """
+    service = start_watched_service('--fork', '2', '--use-file-watcher')
+    (server_process,) = service.wait_for_children(1)
+    workers = wait_for_children_of(server_process, 2)
+    wait_for(lambda: all(handles_signal(w, signal.SIGTERM) for w in workers), 15, 'the workers to be serving')
+    return service, server_process, workers
+
+
 def test_code_change_is_picked_up_and_reported_by_the_status_action(
     start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
 ) -> None:
@@ -149,10 +165,7 @@ def test_reload_replaces_the_server_process_but_not_the_supervisor(
 def test_code_change_reloads_every_forked_worker(
     start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
 ) -> None:
-    service = start_watched_service('--fork', '2', '--use-file-watcher')
-    (server_process,) = service.wait_for_children(1)
-    old_workers = wait_for_children_of(server_process, 2)
-    wait_for(lambda: all(handles_signal(w, signal.SIGTERM) for w in old_workers), 15, 'the workers to be serving')
+    service, server_process, old_workers = start_forked_and_watched(start_watched_service)
 
     change_version(tmp_path, '2')
 
@@ -176,10 +189,7 @@ def test_code_change_reloads_every_forked_worker(
 def test_reload_with_forked_workers_lets_a_request_in_progress_finish(
     start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
 ) -> None:
-    service = start_watched_service('--fork', '2', '--use-file-watcher')
-    (server_process,) = service.wait_for_children(1)
-    old_workers = wait_for_children_of(server_process, 2)
-    wait_for(lambda: all(handles_signal(w, signal.SIGTERM) for w in old_workers), 15, 'the workers to be serving')
+    service, _, old_workers = start_forked_and_watched(start_watched_service)
     future = watched_client.call_action_future('watched', 'sleep', {'seconds': 4}, timeout=8)
     service.wait_for_output("'actions': [{'action': 'sleep'")
 

@@ -2,7 +2,10 @@
 
 import os
 import signal
-from typing import List
+from typing import (
+    Iterable,
+    List,
+)
 
 from pysoa.client.client import Client
 from pysoa.server.exit_codes import WORKERS_FAILED_EXIT_CODE
@@ -21,6 +24,11 @@ def start_forked(start_sample_service: StartService, *arguments: str) -> Service
     service = start_sample_service('--fork', '2', *arguments)
     service.wait_until_serving(workers=2)
     return service
+
+
+def signal_each(pids: Iterable[int], signal_number: int) -> None:
+    for pid in pids:
+        os.kill(pid, signal_number)
 
 
 def test_two_forked_workers_both_serve_requests(start_sample_service: StartService, client: Client) -> None:
@@ -68,8 +76,7 @@ def test_supervisor_whose_workers_all_crashed_too_often_exits_with_the_workers_f
     for restart in range(4):  # the limit is 3 restarts within 15 seconds: the fourth crash of each is final
         if restart:
             workers = service.wait_for_children(2, exclude=workers)
-        for worker in workers:
-            os.kill(worker, signal.SIGKILL)
+        signal_each(workers, signal.SIGKILL)
 
     assert service.wait(15) == WORKERS_FAILED_EXIT_CODE
     assert service.output().count('has crashed too many times (3 times in 15 seconds); not respawning.') == 2
@@ -79,10 +86,8 @@ def test_with_no_respawn_the_parent_exits_with_the_workers_failed_status_once_it
     start_sample_service: StartService,
 ) -> None:
     service = start_forked(start_sample_service, '--no-respawn')
-    workers = service.children()
 
-    for worker in workers:
-        os.kill(worker, signal.SIGKILL)
+    signal_each(service.children(), signal.SIGKILL)
 
     assert service.wait(15) == WORKERS_FAILED_EXIT_CODE
     assert 'Re-spawning' not in service.output()
@@ -92,10 +97,8 @@ def test_with_no_respawn_the_parent_exits_0_once_its_workers_stopped_cleanly(
     start_sample_service: StartService,
 ) -> None:
     service = start_forked(start_sample_service, '--no-respawn')
-    workers = service.children()
 
-    for worker in workers:
-        os.kill(worker, signal.SIGTERM)
+    signal_each(service.children(), signal.SIGTERM)
 
     assert service.wait(15) == 0
     assert service.output().count('Server shutdown complete') == 2

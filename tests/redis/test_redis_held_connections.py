@@ -7,7 +7,12 @@ reset, and the script is loaded again when Redis forgets it.
 import gc
 import threading
 import uuid
-from typing import Set
+from typing import (
+    Any,
+    Callable,
+    List,
+    Set,
+)
 
 import pytest
 import redis
@@ -33,6 +38,20 @@ def _client_ids(server: RedisServer) -> Set[int]:
     """The ids of the connections the backends of this module hold."""
     with server.client() as admin:
         return {int(c['id']) for c in admin.client_list() if c.get('name') == CLIENT_NAME}
+
+
+def _queue_after_sending_around(server: RedisServer, disrupt: Callable[[redis.Redis], Any]) -> List[bytes]:
+    """Send ``before``, let ``disrupt`` act on Redis through an admin client, send ``after``; return the queue."""
+    backend = _backend(server)
+    _send(backend, b'before')
+    with server.client() as admin:
+        disrupt(admin)
+
+    _send(backend, b'after')
+
+    with server.client() as admin:
+        queue: List[bytes] = admin.lrange(QUEUE, 0, -1)
+    return queue
 
 
 def test_commands_of_a_thread_share_one_connection(redis_server: RedisServer) -> None:
@@ -66,27 +85,14 @@ def test_each_thread_has_a_connection_of_its_own(redis_server: RedisServer) -> N
 
 
 def test_a_connection_redis_closed_is_replaced_and_the_command_succeeds(redis_server: RedisServer) -> None:
-    backend = _backend(redis_server)
-    _send(backend, b'before')
-    with redis_server.client() as admin:
+    def close_every_other_connection(admin: redis.Redis) -> None:
         admin.client_kill_filter(_type='normal', skipme=True)
 
-    _send(backend, b'after')
-
-    with redis_server.client() as admin:
-        assert admin.lrange(QUEUE, 0, -1) == [b'before', b'after']
+    assert _queue_after_sending_around(redis_server, close_every_other_connection) == [b'before', b'after']
 
 
 def test_the_script_is_loaded_again_when_redis_forgot_it(redis_server: RedisServer) -> None:
-    backend = _backend(redis_server)
-    _send(backend, b'before')
-    with redis_server.client() as admin:
-        admin.script_flush()
-
-    _send(backend, b'after')
-
-    with redis_server.client() as admin:
-        assert admin.lrange(QUEUE, 0, -1) == [b'before', b'after']
+    assert _queue_after_sending_around(redis_server, redis.Redis.script_flush) == [b'before', b'after']
 
 
 def test_after_a_reset_the_thread_takes_a_new_connection_and_gives_back_the_old_one(redis_server: RedisServer) -> None:

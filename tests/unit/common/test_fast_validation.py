@@ -314,14 +314,17 @@ DIFFERENTIAL_SETTINGS = settings(
 schema_names = pytest.mark.parametrize('name', sorted(ALL_SCHEMAS))
 
 
+def schema_and_value(name: str, data: st.DataObject) -> Tuple[fields.Base, Any]:
+    """The schema named ``name`` and a value drawn for it."""
+    return ALL_SCHEMAS[name], data.draw(VALUES[name])
+
+
 @schema_names
 @DIFFERENTIAL_SETTINGS
 @given(data=st.data())
 def test_check_passes_only_values_conformity_finds_no_errors_with(name: str, data: st.DataObject) -> None:
-    field = ALL_SCHEMAS[name]
-    check = compile_check(field)
-    value = data.draw(VALUES[name])
-    if check(value):
+    field, value = schema_and_value(name, data)
+    if compile_check(field)(value):
         assert outcome(field.errors, value) == ('errors', [])
 
 
@@ -329,8 +332,7 @@ def test_check_passes_only_values_conformity_finds_no_errors_with(name: str, dat
 @DIFFERENTIAL_SETTINGS
 @given(data=st.data())
 def test_fast_schema_gives_exactly_the_errors_conformity_gives(name: str, data: st.DataObject) -> None:
-    field = ALL_SCHEMAS[name]
-    value = data.draw(VALUES[name])
+    field, value = schema_and_value(name, data)
     assert outcome(FastSchema(field).errors, value) == outcome(field.errors, value)
 
 
@@ -340,8 +342,7 @@ def test_fast_schema_gives_exactly_the_errors_conformity_gives(name: str, data: 
 def test_check_passes_every_generated_value_conformity_finds_no_errors_with(name: str, data: st.DataObject) -> None:
     # Not a promise of the module (a check may be conservative), but none of these schemas needs to be: a check that
     # wrongly rejected valid values would make every validation take the slow path unnoticed.
-    field = ALL_SCHEMAS[name]
-    value = data.draw(VALUES[name])
+    field, value = schema_and_value(name, data)
     assert compile_check(field)(value) == conformity_accepts(field, value)
 
 

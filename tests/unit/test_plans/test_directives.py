@@ -17,6 +17,17 @@ def _run(project: pytest.Pytester) -> pytest.RunResult:
     return project.runpytest_inprocess(*PYTEST_ARGUMENTS, '-rf')
 
 
+def _assert_fails_on_an_unexpected_value(project: pytest.Pytester, failing_line: str, unexpected_value: str) -> None:
+    """The plan's one test case fails at ``failing_line``, reporting ``unexpected_value`` (an fnmatch pattern)."""
+    result = _run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        '>   ' + failing_line,
+        'E   AssertionError: Unexpected values:',
+        'E       ' + unexpected_value,
+    ])
+
+
 def test_freeze_time_applies_to_the_date_and_time_values_of_its_test_case(plan_project: ProjectFactory) -> None:
     project = plan_project({'frozen.pysoa': (
         'test name: frozen_values\n'
@@ -50,13 +61,9 @@ def test_freeze_time_applies_to_the_date_and_time_values_of_its_action(plan_proj
         'now.1: expect date: not attribute value: today: 2019,5,6\n'
         'now.1: expect date: not attribute value: today: today\n'  # the real today: fails
     )})
-    result = _run(project)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        '>   now.1: expect date: not attribute value: today: today',
-        'E   AssertionError: Unexpected values:',
-        'E       today: datetime.date(*) (date)',
-    ])
+    _assert_fails_on_an_unexpected_value(
+        project, 'now.1: expect date: not attribute value: today: today', 'today: datetime.date(*) (date)',
+    )
 
 
 def test_freeze_time_now_freezes_the_instant_that_now_values_are(plan_project: ProjectFactory) -> None:
@@ -80,10 +87,6 @@ def test_not_attribute_value_fails_on_a_value_anywhere_in_the_list(plan_project:
         'echo: expect: not attribute value: tags.0: c\n'
         'echo: expect: not attribute value: tags.0: b\n'
     )})
-    result = _run(project)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        '>   echo: expect: not attribute value: tags.0: b',
-        'E   AssertionError: Unexpected values:',
-        "E       tags.0: 'b' (str) (found at tags.1)",
-    ])
+    _assert_fails_on_an_unexpected_value(
+        project, 'echo: expect: not attribute value: tags.0: b', "tags.0: 'b' (str) (found at tags.1)",
+    )

@@ -10,6 +10,7 @@ The service under test is ``ToolkitServer`` (see ``conftest.py``).
 import inspect
 import logging
 import re
+import textwrap
 import unittest
 import warnings
 from types import ModuleType
@@ -82,6 +83,30 @@ def reports(result: unittest.TestResult) -> str:
 
 
 # Building the client: setup_pysoa -------------------------------------------------------------------------------------
+
+
+def make_toolkit_test_module(pytester: pytest.Pytester, test_methods: str, imports: str = '') -> None:
+    """
+    Writes a test module with a ``ServerTestCase`` of ``ToolkitServer`` (class ``TestToolkit``) whose body is
+    ``test_methods``, after ``imports`` (both dedented).
+    """
+    pytester.makepyfile(
+        textwrap.dedent(imports)
+        + textwrap.dedent(
+            """
+            from pysoa.test.server import ServerTestCase
+
+            from toolkit_service import ToolkitServer
+
+
+            class TestToolkit(ServerTestCase):
+                server_class = ToolkitServer
+                server_settings = {}
+
+            """
+        )
+        + textwrap.indent(textwrap.dedent(test_methods), '    '),
+    )
 
 
 def test_setup_pysoa_requires_server_class() -> None:
@@ -586,19 +611,13 @@ def test_pytest_runs_legacy_set_up_tear_down_and_cleanups_in_unittest_order(
 def test_a_stub_action_decorated_test_method_gets_the_mock_and_leaves_no_stub_behind_when_it_fails(
     pytester: pytest.Pytester, toolkit_service: ModuleType,
 ) -> None:
-    pytester.makepyfile(
-        """
-        from pysoa.test.assertions import raises_error_codes
-        from pysoa.test.server import ServerTestCase
-        from pysoa.test.stub_service import stub_action
-
-        from toolkit_service import ToolkitServer
-
-
-        class TestGreet(ServerTestCase):
-            server_class = ToolkitServer
-            server_settings = {}
-
+    make_toolkit_test_module(
+        pytester,
+        imports="""
+            from pysoa.test.assertions import raises_error_codes
+            from pysoa.test.stub_service import stub_action
+        """,
+        test_methods="""
             @stub_action('users', 'get_user', body={'name': 'Ann'})
             def test_fails_while_stubbed(self, get_user):
                 assert get_user.call_count == 0
@@ -619,20 +638,14 @@ def test_a_stub_action_decorated_test_method_gets_the_mock_and_leaves_no_stub_be
 def test_parameterized_expand_over_stub_action_runs_each_case_of_a_server_test_case_with_its_own_mock(
     pytester: pytest.Pytester, toolkit_service: ModuleType,
 ) -> None:
-    pytester.makepyfile(
-        """
-        from parameterized import parameterized
+    make_toolkit_test_module(
+        pytester,
+        imports="""
+            from parameterized import parameterized
 
-        from pysoa.test.server import ServerTestCase
-        from pysoa.test.stub_service import stub_action
-
-        from toolkit_service import ToolkitServer
-
-
-        class TestGreet(ServerTestCase):
-            server_class = ToolkitServer
-            server_settings = {}
-
+            from pysoa.test.stub_service import stub_action
+        """,
+        test_methods="""
             @parameterized.expand([('Ann',), ('Bob',)])
             @stub_action('users', 'get_user')
             def test_greets_the_user(self, name, get_user):
@@ -873,17 +886,9 @@ def test_assertion_methods_accept_the_msg_keyword() -> None:
 def test_pytest_shows_the_unittest_diff_of_a_failed_assert_equal(
     pytester: pytest.Pytester, toolkit_service: ModuleType,
 ) -> None:
-    pytester.makepyfile(
-        """
-        from pysoa.test.server import ServerTestCase
-
-        from toolkit_service import ToolkitServer
-
-
-        class TestToolkit(ServerTestCase):
-            server_class = ToolkitServer
-            server_settings = {}
-
+    make_toolkit_test_module(
+        pytester,
+        test_methods="""
             def test_squares(self):
                 squares = [self.call_action('square', {'number': n}).body['square'] for n in (1, 2, 3)]
                 self.assertEqual(squares, [1, 4, 6])
