@@ -27,7 +27,7 @@ install_requirements() {
     local python="$venv/bin/python" extras="$PROJECT_ROOT[testing,django,docs]"
     local dev="$PROJECT_ROOT/dev-requirements.txt"
     if [ -n "$lock" ]; then
-        PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check pip \
+        PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check pip setuptools wheel \
             && PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check -e "$extras" -r "$dev"
     else
         "$python" -m pip install --disable-pip-version-check --upgrade pip setuptools wheel \
