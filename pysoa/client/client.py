@@ -1,10 +1,9 @@
 """The PySOA client: call actions on services, one at a time, in jobs, in parallel, or as futures."""
 
 import functools
-import math
-import time
 from typing import (
     Any,
+    Callable,
     Dict,
     Generator,
     Iterable,
@@ -15,8 +14,16 @@ from typing import (
     Type,
     TypeVar,
     Union,
+    cast,
 )
 
+from pysoa.client._blocking import blocking_twin
+from pysoa.client._options import (
+    ActionRequestArgument,
+    CallOptions,
+)
+from pysoa.client._stub_registry import stub_registry
+from pysoa.client._stubbed_handler import StubbedServiceHandler
 from pysoa.client.errors import (
     CallActionError,
     CallJobError,
@@ -41,10 +48,7 @@ from pysoa.client.settings import (
     get_validated_settings,
 )
 from pysoa.common.errors import Error
-from pysoa.common.transport.errors import (
-    MessageReceiveTimeout,
-    PySOATransportError,
-)
+from pysoa.common.transport.errors import PySOATransportError
 from pysoa.common.types import (
     ActionRequest,
     ActionResponse,
@@ -62,25 +66,14 @@ __all__ = (
     'ServiceHandler',
 )
 
-ActionRequestArgument = Union[ActionRequest, Mapping[str, Any]]
 ParallelActionResult = Union[ActionResponse, List[Error], Exception]
 ParallelJobResult = Union[JobResponse, Exception]
 _Slots = List[Tuple[str, Optional[int], Optional[Exception]]]
 _T = TypeVar('_T')
 
 
-def _result_within(future: FutureSOAResponse[_T], timeout: Optional[int], started: float) -> _T:
-    """
-    The outcome of a blocking call that started at ``started`` (``time.monotonic()``): wait for it only for what
-    sending left of its ``timeout`` (in whole seconds, rounded up). If it does not come in time, nobody can ask for it
-    again: the client stops waiting for the request(s), so that a late response is dropped instead of kept.
-    """
-    wait = max(1, math.ceil(started + timeout - time.monotonic())) if timeout else None
-    try:
-        return future.result(wait)
-    except MessageReceiveTimeout:
-        future._abandon()
-        raise
+def _action_requests(actions: Iterable[ActionRequestArgument]) -> List[ActionRequest]:
+    return [a if isinstance(a, ActionRequest) else ActionRequest(**a) for a in actions]
 
 
 def _raise_for_errors(job_response: JobResponse, raise_job_errors: bool, raise_action_errors: bool) -> None:
@@ -90,6 +83,15 @@ def _raise_for_errors(job_response: JobResponse, raise_job_errors: bool, raise_a
         failed = [action for action in job_response.actions if action.errors]
         if failed:
             raise CallActionError(failed)
+
+
+def _action_of_job(job_response: JobResponse) -> Union[ActionResponse, List[Error]]:
+    # Job errors reach here only with raise_job_errors=False: the caller gets them in place of the action.
+    return job_response.errors or job_response.actions[0]
+
+
+def _actions_of_jobs(results: List[ParallelJobResult]) -> Generator[ParallelActionResult, None, None]:
+    return (result if isinstance(result, Exception) else _action_of_job(result) for result in results)
 
 
 class Client:
@@ -144,8 +146,21 @@ class Client:
             )
 
     def _get_handler(self, service_name: str) -> ServiceHandler:
+        """
+        The handler to send to and receive from the service: its real handler, or, while a test stubs an action of
+        the service (see :mod:`pysoa.client._stub_registry`), a stand-in with the same interface.
+        """
         if not isinstance(service_name, str):
             raise ValueError(f'Called service name "{service_name}" must be unicode')
+        if stub_registry.active:
+            stand_in = stub_registry.stand_in(self, service_name, StubbedServiceHandler)
+            if stand_in is not None:
+                return cast(ServiceHandler, stand_in)
+        handler = self.handlers.get(service_name)
+        return handler if handler is not None else self._get_real_handler(service_name)
+
+    def _get_real_handler(self, service_name: str) -> ServiceHandler:
+        """The service's real handler, created on first use."""
         handler = self.handlers.get(service_name)
         if handler is None:
             if service_name not in self.settings:
@@ -183,7 +198,7 @@ class Client:
         :return: The request id, to match with :meth:`get_all_responses`.
         """
         job_request = JobRequest(
-            actions=[a if isinstance(a, ActionRequest) else ActionRequest(**a) for a in actions],
+            actions=_action_requests(actions),
             context=make_context_header(self.context, switches, correlation_id, context),
             control=make_control_header(continue_on_error, control_extra, message_expiry_in_seconds, suppress_response),
         )
@@ -200,124 +215,6 @@ class Client:
         :raises pysoa.common.transport.errors.MessageReceiveTimeout: If a response does not arrive in time.
         """
         yield from self._get_handler(service_name).get_all_responses(receive_timeout_in_seconds)
-
-    # Blocking calls -------------------------------------------------------------------------------------------------
-
-    def call_action(
-        self,
-        service_name: str,
-        action: str,
-        body: Optional[Body] = None,
-        expansions: Optional[Expansions] = None,
-        raise_job_errors: bool = True,
-        raise_action_errors: bool = True,
-        timeout: Optional[int] = None,
-        switches: Switches = None,
-        correlation_id: Optional[str] = None,
-        context: Optional[Context] = None,
-        control_extra: Optional[Control] = None,
-    ) -> ActionResponse:
-        """
-        Call one action and return its response.
-
-        :param timeout: Seconds after which the request expires and the client stops waiting; by default the
-                        transport's.
-        :param expansions: ``{type: ['expansion', ...]}`` to perform on the response, if the client has an
-                           expansion configuration.
-
-        :raises pysoa.client.errors.CallActionError: If the action failed (unless ``raise_action_errors=False``).
-        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``, in which
-                                                  case the job's list of errors is returned instead).
-        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
-        """
-        started = time.monotonic()
-        return _result_within(self.call_action_future(
-            service_name, action, body, expansions, raise_job_errors, raise_action_errors, timeout, switches,
-            correlation_id, context, control_extra,
-        ), timeout, started)
-
-    def call_actions(
-        self,
-        service_name: str,
-        actions: Iterable[ActionRequestArgument],
-        expansions: Optional[Expansions] = None,
-        raise_job_errors: bool = True,
-        raise_action_errors: bool = True,
-        timeout: Optional[int] = None,
-        switches: Switches = None,
-        correlation_id: Optional[str] = None,
-        continue_on_error: bool = False,
-        context: Optional[Context] = None,
-        control_extra: Optional[Control] = None,
-    ) -> JobResponse:
-        """
-        Call several actions in one job, run in order by one server, and return the job response.
-
-        :raises pysoa.client.errors.CallActionError: If any action failed (unless ``raise_action_errors=False``).
-        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
-        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
-        """
-        started = time.monotonic()
-        return _result_within(self.call_actions_future(
-            service_name, actions, expansions, raise_job_errors, raise_action_errors, timeout, switches,
-            correlation_id, continue_on_error, context, control_extra,
-        ), timeout, started)
-
-    def call_actions_parallel(
-        self,
-        service_name: str,
-        actions: Iterable[ActionRequestArgument],
-        expansions: Optional[Expansions] = None,
-        raise_job_errors: bool = True,
-        raise_action_errors: bool = True,
-        catch_transport_errors: bool = False,
-        timeout: Optional[int] = None,
-        switches: Switches = None,
-        correlation_id: Optional[str] = None,
-        context: Optional[Context] = None,
-        control_extra: Optional[Control] = None,
-    ) -> Generator[ParallelActionResult, None, None]:
-        """
-        Call several actions of one service in parallel, each in its own job, and return their responses in order.
-
-        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
-                                       prevented, instead of raising them.
-
-        :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
-                 errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
-        """
-        started = time.monotonic()
-        return _result_within(self.call_actions_parallel_future(
-            service_name, actions, expansions, raise_job_errors, raise_action_errors, catch_transport_errors,
-            timeout, switches, correlation_id, context, control_extra,
-        ), timeout, started)
-
-    def call_jobs_parallel(
-        self,
-        jobs: Iterable[Mapping[str, Any]],
-        expansions: Optional[Expansions] = None,
-        raise_job_errors: bool = True,
-        raise_action_errors: bool = True,
-        catch_transport_errors: bool = False,
-        timeout: Optional[int] = None,
-        switches: Switches = None,
-        correlation_id: Optional[str] = None,
-        continue_on_error: bool = False,
-        context: Optional[Context] = None,
-        control_extra: Optional[Control] = None,
-    ) -> List[ParallelJobResult]:
-        """
-        Send several jobs, to one or more services, before waiting for any; return their responses in order.
-
-        :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
-        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
-                                       prevented, instead of raising them.
-        """
-        started = time.monotonic()
-        return _result_within(self.call_jobs_parallel_future(
-            jobs, expansions, raise_job_errors, raise_action_errors, catch_transport_errors, timeout, switches,
-            correlation_id, continue_on_error, context, control_extra,
-        ), timeout, started)
 
     # Futures --------------------------------------------------------------------------------------------------------
 
@@ -336,20 +233,13 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[ActionResponse]:
         """Like :meth:`call_action`, but send now and return a future for the response."""
-        job_future = self.call_actions_future(
-            service_name, [ActionRequest(action=action, body=body or {})], expansions, raise_job_errors,
-            raise_action_errors, timeout, switches, correlation_id, False, context, control_extra,
+        options = CallOptions.__new__(
+            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
+            context=context, control_extra=control_extra,
         )
-
-        def get_response(receive_timeout: Optional[int]) -> Any:
-            job_response = job_future.result(receive_timeout)
-            if job_response.errors:
-                return job_response.errors
-            return job_response.actions[0]
-
-        future = self.FutureResponse(get_response)
-        future._on_abandon = job_future._abandon
-        return future
+        job_future = self._job_future(service_name, [ActionRequest(action=action, body=body or {})], options)
+        return self._then(job_future, _action_of_job)
 
     def call_actions_future(
         self,
@@ -366,30 +256,12 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[JobResponse]:
         """Like :meth:`call_actions`, but send now and return a future for the job response."""
-        request_id = self.send_request(
-            service_name, actions, switches=switches, correlation_id=correlation_id,
+        options = CallOptions.__new__(
+            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
             continue_on_error=continue_on_error, context=context, control_extra=control_extra,
-            message_expiry_in_seconds=timeout,
         )
-        handler = self._get_handler(service_name)
-        request_options = _request_options(switches, correlation_id, context, control_extra, timeout)
-
-        def get_response(receive_timeout: Optional[int]) -> JobResponse:
-            job_response = None
-            for _, response in handler.receive_responses([request_id], receive_timeout or timeout):
-                job_response = response
-            if job_response is None:
-                raise PySOATransportError(
-                    f'The transport has no response for request {request_id} to service {service_name}',
-                )
-            _raise_for_errors(job_response, raise_job_errors, raise_action_errors)
-            if expansions:
-                perform_expansions(self, job_response.actions, expansions, request_options)
-            return job_response
-
-        future = self.FutureResponse(get_response)
-        future._on_abandon = functools.partial(handler.forget, [request_id])
-        return future
+        return self._job_future(service_name, actions, options)
 
     def call_actions_parallel_future(
         self,
@@ -406,22 +278,13 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[Generator[ParallelActionResult, None, None]]:
         """Like :meth:`call_actions_parallel`, but send now and return a future for the generator of results."""
-        jobs_future = self.call_jobs_parallel_future(
-            [{'service_name': service_name, 'actions': [action]} for action in actions],
-            expansions, raise_job_errors, raise_action_errors, catch_transport_errors, timeout, switches,
-            correlation_id, False, context, control_extra,
+        options = CallOptions.__new__(
+            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors, timeout=timeout,
+            switches=switches, correlation_id=correlation_id, context=context, control_extra=control_extra,
         )
-
-        def get_response(receive_timeout: Optional[int]) -> Generator[ParallelActionResult, None, None]:
-            results = jobs_future.result(receive_timeout)
-            return (
-                result if isinstance(result, Exception) else result.errors or result.actions[0]
-                for result in results
-            )
-
-        future = self.FutureResponse(get_response)
-        future._on_abandon = jobs_future._abandon
-        return future
+        jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
+        return self._then(self._jobs_future(jobs, options), _actions_of_jobs)
 
     def call_jobs_parallel_future(
         self,
@@ -438,28 +301,130 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[List[ParallelJobResult]]:
         """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
+        options = CallOptions.__new__(
+            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors, timeout=timeout,
+            switches=switches, correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
+            control_extra=control_extra,
+        )
+        return self._jobs_future(jobs, options)
+
+    # Blocking calls: each sends with its future twin, then waits no longer than the call's timeout ------------------
+
+    call_action = blocking_twin(call_action_future, """
+        Call one action and return its response.
+
+        :param timeout: Seconds after which the request expires and the client stops waiting; by default the
+                        transport's.
+        :param expansions: ``{type: ['expansion', ...]}`` to perform on the response, if the client has an
+                           expansion configuration.
+
+        :raises pysoa.client.errors.CallActionError: If the action failed (unless ``raise_action_errors=False``).
+        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``, in which
+                                                  case the job's list of errors is returned instead).
+        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
+        """)
+
+    call_actions = blocking_twin(call_actions_future, """
+        Call several actions in one job, run in order by one server, and return the job response.
+
+        :raises pysoa.client.errors.CallActionError: If any action failed (unless ``raise_action_errors=False``).
+        :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
+        :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
+        """)
+
+    call_actions_parallel = blocking_twin(call_actions_parallel_future, """
+        Call several actions of one service in parallel, each in its own job, and return their responses in order.
+
+        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                       prevented, instead of raising them.
+
+        :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
+                 errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
+        """)
+
+    call_jobs_parallel = blocking_twin(call_jobs_parallel_future, """
+        Send several jobs, to one or more services, before waiting for any; return their responses in order.
+
+        :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
+        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                       prevented, instead of raising them.
+        """)
+
+    # What the calls share -------------------------------------------------------------------------------------------
+
+    def _send_job(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        options: CallOptions,
+    ) -> Tuple[ServiceHandler, int]:
+        """Send one job (as :meth:`send_request` does); return the handler that sent it and the request id."""
+        job_request = JobRequest(
+            actions=_action_requests(actions),
+            context=make_context_header(self.context, options.switches, options.correlation_id, options.context),
+            control=make_control_header(options.continue_on_error, options.control_extra, options.timeout),
+        )
+        handler = self._get_handler(service_name)
+        return handler, handler.send_request(job_request, options.timeout)
+
+    def _then(self, future: FutureSOAResponse[_T], convert: Callable[[_T], Any]) -> FutureSOAResponse[Any]:
+        """A future for ``convert`` of ``future``'s result: abandoning it abandons ``future``."""
+        converted = self.FutureResponse(lambda receive_timeout: convert(future.result(receive_timeout)))
+        converted._on_abandon = future._abandon
+        return converted
+
+    def _expand(self, actions: List[ActionResponse], expansions: Expansions, options: CallOptions) -> None:
+        if self.expansion_converter is not None:
+            perform_expansions(_ExpansionRequests(self, options), self.expansion_converter, actions, expansions)
+
+    def _job_future(
+        self,
+        service_name: str,
+        actions: Iterable[ActionRequestArgument],
+        options: CallOptions,
+    ) -> FutureSOAResponse[JobResponse]:
+        handler, request_id = self._send_job(service_name, actions, options)
+
+        def get_response(receive_timeout: Optional[int]) -> JobResponse:
+            job_response = None
+            for _, response in handler.receive_responses([request_id], receive_timeout or options.timeout):
+                job_response = response
+            if job_response is None:
+                raise PySOATransportError(
+                    f'The transport has no response for request {request_id} to service {service_name}',
+                )
+            _raise_for_errors(job_response, options.raise_job_errors, options.raise_action_errors)
+            if options.expansions:
+                self._expand(job_response.actions, options.expansions, options)
+            return job_response
+
+        future = self.FutureResponse(get_response)
+        future._on_abandon = functools.partial(handler.forget, [request_id])
+        return future
+
+    def _jobs_future(
+        self,
+        jobs: Iterable[Mapping[str, Any]],
+        options: CallOptions,
+    ) -> FutureSOAResponse[List[ParallelJobResult]]:
         slots: _Slots = []
         for job in jobs:
             service_name = job['service_name']
             try:
-                request_id = self.send_request(
-                    service_name, job['actions'], switches=switches, correlation_id=correlation_id,
-                    continue_on_error=continue_on_error, context=context, control_extra=control_extra,
-                    message_expiry_in_seconds=timeout,
-                )
+                _, request_id = self._send_job(service_name, job['actions'], options)
             except PySOATransportError as e:
-                if not catch_transport_errors:
+                if not options.catch_transport_errors:
                     raise
                 slots.append((service_name, None, e))
             else:
                 slots.append((service_name, request_id, None))
 
-        request_options = _request_options(switches, correlation_id, context, control_extra, timeout)
         # Kept between attempts, so that a retry after a receive timeout keeps what already arrived.
         received: Dict[Tuple[str, int], ParallelJobResult] = {}
 
         def get_response(receive_timeout: Optional[int]) -> List[ParallelJobResult]:
-            self._receive_parallel(slots, received, receive_timeout or timeout, catch_transport_errors)
+            self._receive_parallel(slots, received, receive_timeout or options.timeout, options.catch_transport_errors)
             results: List[ParallelJobResult] = []
             actions_to_expand: List[ActionResponse] = []
             for service_name, request_id, send_error in slots:
@@ -473,11 +438,11 @@ class Client:
                         f'There was no response for service {service_name}, request {request_id}',
                     )
                 if isinstance(result, JobResponse):
-                    _raise_for_errors(result, raise_job_errors, raise_action_errors)
+                    _raise_for_errors(result, options.raise_job_errors, options.raise_action_errors)
                     actions_to_expand.extend(result.actions)
                 results.append(result)
-            if expansions:
-                perform_expansions(self, actions_to_expand, expansions, request_options)
+            if options.expansions:
+                self._expand(actions_to_expand, options.expansions, options)
             return results
 
         def abandon() -> None:
@@ -510,6 +475,26 @@ class Client:
                     received[(service_name, request_id)] = e
 
 
+class _ExpansionRequests:
+    """Expansion requests through the client, with the headers and timeout of the call that asked for them."""
+
+    __slots__ = ('_client', '_options')
+
+    def __init__(self, client: Client, options: CallOptions) -> None:
+        self._client = client
+        # Each expansion request is a job of its own: the call's continue_on_error is about the call's job.
+        self._options = options._replace(continue_on_error=False)
+
+    def send(self, service_name: str, actions: List[ActionRequest]) -> int:
+        return self._client._send_job(service_name, actions, self._options)[1]
+
+    def receive(self, service_name: str, request_ids: List[int]) -> Iterable[Tuple[int, JobResponse]]:
+        return self._client._get_handler(service_name).receive_responses(request_ids, self._options.timeout)
+
+    def forget(self, service_name: str, request_ids: List[int]) -> None:
+        self._client._get_handler(service_name).forget(request_ids)
+
+
 def _unanswered(slots: _Slots, received: Dict[Tuple[str, int], ParallelJobResult]) -> Dict[str, List[int]]:
     """The ids of the requests sent for ``slots`` that have had no response yet, by service."""
     waiting: Dict[str, List[int]] = {}
@@ -517,19 +502,3 @@ def _unanswered(slots: _Slots, received: Dict[Tuple[str, int], ParallelJobResult
         if request_id is not None and (service_name, request_id) not in received:
             waiting.setdefault(service_name, []).append(request_id)
     return waiting
-
-
-def _request_options(
-    switches: Switches,
-    correlation_id: Optional[str],
-    context: Optional[Context],
-    control_extra: Optional[Control],
-    timeout: Optional[int],
-) -> Dict[str, Any]:
-    return {
-        'switches': switches,
-        'correlation_id': correlation_id,
-        'context': context,
-        'control_extra': control_extra,
-        'timeout': timeout,
-    }

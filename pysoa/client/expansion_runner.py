@@ -5,11 +5,11 @@ configuration names (in bulk, one request per service action and round) and put 
 
 import logging
 from typing import (
-    TYPE_CHECKING,
     Any,
     Dict,
+    Iterable,
     List,
-    Optional,
+    Protocol,
     Set,
     Tuple,
 )
@@ -20,26 +20,43 @@ from pysoa.client.errors import (
     InvalidExpansionKey,
 )
 from pysoa.client.expander import (
+    ExpansionConverter,
     ExpansionNode,
     Expansions,
     TypeNode,
 )
 from pysoa.common.errors import Error
 from pysoa.common.types import (
+    ActionRequest,
     ActionResponse,
     JobResponse,
 )
 
 
-if TYPE_CHECKING:
-    from pysoa.client.client import Client
-
-
-__all__ = ('perform_expansions',)
+__all__ = (
+    'ExpansionRequests',
+    'perform_expansions',
+)
 
 _logger = logging.getLogger('pysoa.client.client')
 
 _Candidate = Tuple[Dict[str, Any], ExpansionNode]
+
+
+class ExpansionRequests(Protocol):
+    """
+    How expansion requests reach their services: through the client that made the call, with the call's headers
+    (switches, correlation id, context, extra control) and timeout.
+    """
+
+    def send(self, service_name: str, actions: List[ActionRequest]) -> int:
+        """Send a job; return its request id."""
+
+    def receive(self, service_name: str, request_ids: List[int]) -> Iterable[Tuple[int, JobResponse]]:
+        """Yield ``(request_id, job_response)`` for these requests as their responses arrive."""
+
+    def forget(self, service_name: str, request_ids: List[int]) -> None:
+        """Stop waiting for these requests: their responses are dropped if they ever arrive."""
 
 
 class _PendingRequest:
@@ -52,26 +69,24 @@ class _PendingRequest:
 
 
 def perform_expansions(
-    client: 'Client',
+    requests: ExpansionRequests,
+    converter: ExpansionConverter,
     actions: List[ActionResponse],
     expansions: Expansions,
-    request_options: Dict[str, Any],
 ) -> None:
     """
     Expand, in place, the objects in the bodies of ``actions``.
 
-    :param client: The client making the call; expansion requests go through it.
+    :param requests: How to send the expansion requests and receive their responses.
+    :param converter: The client's expansion configuration.
     :param actions: The action responses whose bodies to expand.
     :param expansions: ``{type: ['expansion', 'expansion.nested', ...]}``.
-    :param request_options: Passed to every expansion request: ``switches``, ``correlation_id``, ``context``,
-                            ``control_extra`` and ``timeout``.
 
     :raises InvalidExpansionKey: If ``expansions`` names a type or expansion the configuration does not define.
     :raises CallActionError: If an expansion whose configuration says ``raise_action_errors`` failed.
     :raises CallJobError: Likewise for job errors.
     """
-    converter = client.expansion_converter
-    if converter is None or not expansions:
+    if not expansions:
         return
     try:
         trees = converter.dict_to_trees(expansions)
@@ -83,23 +98,21 @@ def perform_expansions(
         candidates.extend(_roots_in(trees, action.body))
 
     already_requested: Dict[str, Set[Any]] = {}
-    timeout: Optional[int] = request_options.get('timeout')
     while candidates:
-        sent = _send_expansion_requests(client, _collect_requests(candidates), already_requested, request_options)
+        sent = _send_expansion_requests(requests, _collect_requests(candidates), already_requested)
         candidates = []
         action_errors: List[ActionResponse] = []
         job_errors: List[Error] = []
         try:
             for service_name, waiting_by_request_id in sent.items():
-                handler = client._get_handler(service_name)
-                for request_id, job_response in handler.receive_responses(list(waiting_by_request_id), timeout):
+                for request_id, job_response in requests.receive(service_name, list(waiting_by_request_id)):
                     candidates.extend(_apply_response(
                         job_response, waiting_by_request_id[request_id], trees, action_errors, job_errors,
                     ))
         except Exception:
             # Nobody can ask for the other responses any more: drop them when they come instead of keeping them.
             for service_name, waiting_by_request_id in sent.items():
-                client._get_handler(service_name).forget(list(waiting_by_request_id))
+                requests.forget(service_name, list(waiting_by_request_id))
             raise
         if action_errors:
             raise CallActionError(action_errors)
@@ -128,10 +141,9 @@ def _collect_requests(candidates: List[_Candidate]) -> Dict[Tuple[str, str], _Pe
 
 
 def _send_expansion_requests(
-    client: 'Client',
+    requests: ExpansionRequests,
     pending: Dict[Tuple[str, str], _PendingRequest],
     already_requested: Dict[str, Set[Any]],
-    request_options: Dict[str, Any],
 ) -> Dict[str, Dict[int, List[_Candidate]]]:
     sent: Dict[str, Dict[int, List[_Candidate]]] = {}
     for (service_name, action_name), request in pending.items():
@@ -143,14 +155,8 @@ def _send_expansion_requests(
             _logger.info('Skipping expansion request %s for values already requested: %r', key, request.values)
             continue
         requested.update(values)
-        request_id = client.send_request(
-            service_name,
-            [{'action': action_name, 'body': {request.request_field: list(values)}}],
-            switches=request_options.get('switches'),
-            correlation_id=request_options.get('correlation_id'),
-            context=request_options.get('context'),
-            control_extra=request_options.get('control_extra'),
-            message_expiry_in_seconds=request_options.get('timeout'),
+        request_id = requests.send(
+            service_name, [ActionRequest(action=action_name, body={request.request_field: list(values)})],
         )
         sent.setdefault(service_name, {})[request_id] = request.waiting
     return sent

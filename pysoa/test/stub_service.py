@@ -512,7 +512,8 @@ class StubClient(Client):
         """Make ``service_name`` (configured or not) answer ``action`` with ``body``, or with ``errors`` if given."""
         if service_name not in self.settings:
             self.settings[service_name] = self.settings_class({})
-        transport = self._get_handler(service_name).transport
+        # The real handler's transport, even while a stub_action of the service stands in for the handler.
+        transport = self._get_real_handler(service_name).transport
         if not isinstance(transport, StubClientTransport):
             raise TypeError(f'Service {service_name} does not use a StubClientTransport, so it cannot be stubbed')
         transport.stub_action(action, body=body, errors=errors)

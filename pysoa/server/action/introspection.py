@@ -3,12 +3,14 @@
 import inspect
 import re
 from typing import (
-    TYPE_CHECKING,
     Any,
     Dict,
     List,
+    Mapping,
     Optional,
+    Protocol,
     Tuple,
+    runtime_checkable,
 )
 
 from conformity import fields
@@ -19,14 +21,36 @@ from pysoa.server.action.base import Action
 from pysoa.server.action.switched import SwitchedAction
 from pysoa.server.errors import ActionError
 from pysoa.server.internal.types import get_switch
-from pysoa.server.types import EnrichedActionRequest
+from pysoa.server.settings import ServerSettings
+from pysoa.server.types import (
+    ActionType,
+    EnrichedActionRequest,
+)
 
 
-if TYPE_CHECKING:
-    from pysoa.server.server import Server
+__all__ = (
+    'IntrospectedServer',
+    'IntrospectionAction',
+)
 
 
-__all__ = ('IntrospectionAction',)
+@runtime_checkable
+class IntrospectedServer(Protocol):
+    """
+    What introspection needs of the server it describes: every :class:`pysoa.server.server.Server` has it. (A
+    protocol, so that this module does not import the server module, which imports it.)
+    """
+
+    @property
+    def settings(self) -> ServerSettings:
+        """The server's settings."""
+
+    @property
+    def action_class_map(self) -> Mapping[str, ActionType]:
+        """The server's actions."""
+
+    def get_action_factory(self, action_name: str) -> Optional[ActionType]:
+        """The factory of the named action, built-in actions included."""
 
 _SWITCHED_NAME = re.compile(r'^(?P<name>.+)\[(?:switch:(?P<switch>-?\d+)|(?P<default>DEFAULT))\]$')
 
@@ -104,10 +128,8 @@ class IntrospectionAction(Action):
         optional_keys=('documentation',),
     )
 
-    def __init__(self, server: 'Server') -> None:
-        from pysoa.server.server import Server
-
-        if not isinstance(server, Server):
+    def __init__(self, server: IntrospectedServer) -> None:
+        if not isinstance(server, IntrospectedServer):
             raise TypeError('First argument (server) must be a Server instance')
         super().__init__(server.settings)
         self.server = server

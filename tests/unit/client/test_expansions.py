@@ -120,6 +120,16 @@ def test_expansion_requests_carry_the_call_headers(client: Client) -> None:
     assert expiry == 7
 
 
+def test_expansion_requests_do_not_inherit_continue_on_error_from_the_call(client: Client) -> None:
+    client.call_actions(
+        'events', [{'action': 'get_events', 'body': {'ids': ['e1']}}], expansions={'event': ['venue']},
+        continue_on_error=True,
+    )
+
+    [(_, _, job_request, _)] = recorder_of(client, 'places').requests
+    assert job_request.control['continue_on_error'] is False
+
+
 def test_expansions_work_for_call_actions(client: Client) -> None:
     response = client.call_actions(
         'events', [{'action': 'get_events', 'body': {'ids': [i]}} for i in ('e1', 'e3')],
