@@ -4,6 +4,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import List
 
 import pytest
 
@@ -11,7 +12,7 @@ import pytest
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _processes_started_by(marker: str) -> list:
+def _processes_started_by(marker: str) -> List[str]:
     result = subprocess.run(['ps', '-eo', 'pid,args'], capture_output=True, text=True, check=True)
     return [line for line in result.stdout.splitlines() if marker in line and 'ps -eo' not in line]
 

@@ -8,13 +8,18 @@ import pathlib
 import subprocess
 import sys
 from typing import (
+    Any,
     Dict,
+    Hashable,
     List,
+    Mapping,
     Optional,
     Tuple,
+    cast,
 )
 
 import pytest
+from conformity import fields
 
 from pysoa.client.settings import ClientSettings
 from pysoa.common.transport.local import LocalClientTransportSchema
@@ -31,6 +36,11 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 Table = Dict[str, List[str]]
 """The rows of one settings table: setting path to ``[type, default, description]``."""
+
+
+def _setting_names(schema: Mapping[Hashable, Any]) -> List[str]:
+    """The names of the settings of a schema, sorted (settings are named by strings)."""
+    return sorted(cast(str, name) for name in schema)
 
 
 class _SettingsTables(html.parser.HTMLParser):
@@ -100,12 +110,14 @@ def test_the_documentation_builds_without_warnings(built_docs: pathlib.Path) -> 
 
 
 @pytest.mark.parametrize(('table_id', 'keys'), [
-    ('settings-clientsettings', sorted(ClientSettings.schema)),
-    ('settings-serversettings', sorted(ServerSettings.schema)),
-    ('settings-localclienttransportschema', sorted(LocalClientTransportSchema.contents)),
-    ('settings-redisclienttransportschema', sorted(RedisClientTransportSchema.contents)),
-    ('settings-redisservertransportschema', sorted(RedisServerTransportSchema.contents)),
-    ('settings-backendlayerschema', sorted(RedisClientTransportSchema.contents['backend_layer_kwargs'].contents)),
+    ('settings-clientsettings', _setting_names(ClientSettings.schema)),
+    ('settings-serversettings', _setting_names(ServerSettings.schema)),
+    ('settings-localclienttransportschema', _setting_names(LocalClientTransportSchema.contents)),
+    ('settings-redisclienttransportschema', _setting_names(RedisClientTransportSchema.contents)),
+    ('settings-redisservertransportschema', _setting_names(RedisServerTransportSchema.contents)),
+    ('settings-backendlayerschema', _setting_names(
+        cast(fields.Dictionary, RedisClientTransportSchema.contents['backend_layer_kwargs']).contents,
+    )),
 ])
 def test_the_settings_reference_lists_every_setting_with_its_default(
     settings_tables: Dict[str, Table],

@@ -4,6 +4,7 @@ and a server that only speaks TLS with ACL users. Each listens on free loopback 
 stopped when its test (or session) is done. A Redis already listening on 6379 is never used or touched.
 """
 
+import functools
 import os
 import pathlib
 import shutil
@@ -207,7 +208,9 @@ class SentinelCluster:
         for sentinel in self.sentinels:
             sentinel.start()
         for sentinel in self.sentinels:
-            wait_for(lambda s=sentinel: self._sentinel_sees_everything(s), 20, f'Sentinel on port {sentinel.port}')
+            wait_for(
+                functools.partial(self._sentinel_sees_everything, sentinel), 20, f'Sentinel on port {sentinel.port}',
+            )
         return self
 
     def _sentinel_sees_everything(self, sentinel: RedisServer) -> bool:

@@ -1,6 +1,7 @@
 """The package installs as the drop-in: every foundation module imports from its PySOA 1.x path."""
 
 import importlib
+from typing import List
 
 import pytest
 
@@ -36,7 +37,7 @@ FOUNDATION_MODULES = {
 
 
 @pytest.mark.parametrize(('module_name', 'names'), sorted(FOUNDATION_MODULES.items()))
-def test_module_exports_its_public_names(module_name: str, names: list) -> None:
+def test_module_exports_its_public_names(module_name: str, names: List[str]) -> None:
     module = importlib.import_module(module_name)
     for name in names:
         assert hasattr(module, name), f'{module_name} is missing {name}'

@@ -1,4 +1,5 @@
 import sys
+from typing import List
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_hashable_keys_a_dict() -> None:
     ],
 )
 def test_interpreter_arguments_exclude_script_and_program_arguments(
-    monkeypatch: pytest.MonkeyPatch, orig_argv: list, argv: list, expected: list,
+    monkeypatch: pytest.MonkeyPatch, orig_argv: List[str], argv: List[str], expected: List[str],
 ) -> None:
     monkeypatch.setattr(sys, 'orig_argv', orig_argv, raising=False)
     monkeypatch.setattr(sys, 'argv', argv)

@@ -1,7 +1,10 @@
+from typing import Type
+
 from pysoa.server import standalone
+from pysoa.server.server import Server
 
 
-def get_server():  # type: ignore[no-untyped-def]
+def get_server() -> Type[Server]:
     from tests.process.sample_service.server import SampleServer
 
     return SampleServer

@@ -1,5 +1,10 @@
 """The message classes: fields, defaults, conversion to and from the wire dicts."""
 
+from typing import (
+    Any,
+    Dict,
+)
+
 import attr
 import pytest
 
@@ -13,7 +18,7 @@ from pysoa.common.types import (
 )
 
 
-def to_wire(obj: object) -> dict:
+def to_wire(obj: object) -> Dict[str, Any]:
     return attr.asdict(obj, dict_factory=UnicodeKeysDict)
 
 
@@ -73,7 +78,7 @@ def test_action_request_defaults_to_an_empty_body_not_shared_between_instances()
 
 
 def test_action_response_converts_error_dicts() -> None:
-    response = ActionResponse(action='a', errors=[{'code': 'X', 'message': 'Y'}])  # type: ignore[list-item]
+    response = ActionResponse(action='a', errors=[{'code': 'X', 'message': 'Y'}])
     assert response.errors == [Error(code='X', message='Y')]
 
 
@@ -87,14 +92,14 @@ def test_job_request_defaults() -> None:
 
 
 def test_job_request_converts_action_dicts() -> None:
-    job = JobRequest(actions=[{'action': 'a', 'body': {'n': 1}}, ActionRequest(action='b')])  # type: ignore[list-item]
+    job = JobRequest(actions=[{'action': 'a', 'body': {'n': 1}}, ActionRequest(action='b')])
     assert job.actions == [ActionRequest(action='a', body={'n': 1}), ActionRequest(action='b')]
 
 
 def test_job_response_converts_nested_dicts() -> None:
     response = JobResponse(
-        errors=[{'code': 'J', 'message': 'job'}],  # type: ignore[list-item]
-        actions=[{'action': 'a', 'errors': [{'code': 'A', 'message': 'action'}], 'body': {}}],  # type: ignore[list-item]
+        errors=[{'code': 'J', 'message': 'job'}],
+        actions=[{'action': 'a', 'errors': [{'code': 'A', 'message': 'action'}], 'body': {}}],
     )
     assert response.errors == [Error(code='J', message='job')]
     assert response.actions[0].errors == [Error(code='A', message='action')]

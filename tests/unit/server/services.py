@@ -114,7 +114,7 @@ class RecordingMetrics(DefaultMetricsRecorder):
     def counter_value(self, name: str, **tags: Any) -> int:
         """The total of the counters with this name whose tags include ``tags``."""
         return sum(
-            metric.value
+            cast(int, metric.value)  # a counter's value is never None
             for metric in self.get_all_metrics()
             if type(metric).__name__ == 'Counter' and metric.name == name
             and all(metric.tags.get(k) == v for k, v in tags.items())

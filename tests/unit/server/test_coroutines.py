@@ -213,7 +213,7 @@ def test_base_coroutine_middleware_changes_nothing() -> None:
     middleware = CoroutineMiddleware()
     original = coroutine()
 
-    assert middleware.before_run_coroutine() is None
+    assert middleware.before_run_coroutine() is None  # type: ignore[func-returns-value]
     assert middleware.coroutine(original) is original
     original.close()
 

@@ -193,7 +193,7 @@ def test_action_schemas_are_introspected() -> None:
         'optional_keys': [],
         'allow_extra_keys': False,
     }
-    assert schemas['response_schema'] == DescribedAction.response_schema.introspect()  # type: ignore[union-attr]
+    assert schemas['response_schema'] == DescribedAction.response_schema.introspect()
 
 
 def test_service_description_wins_over_its_docstring() -> None:

@@ -94,10 +94,10 @@ def test_enriched_action_request_default_containers_are_not_shared() -> None:
 
 
 def test_switches_given_as_a_list_become_a_request_switch_set() -> None:
-    request = EnrichedActionRequest(action='a', switches=[1, 5])  # type: ignore[arg-type]
+    request = EnrichedActionRequest(action='a', switches=[1, 5])
 
     assert isinstance(request.switches, RequestSwitchSet)
-    assert request.switches == {1, 5}
+    assert request.switches == frozenset({1, 5})
     assert request.switches.is_active(5)
     assert not request.switches.is_active(2)
 
@@ -140,7 +140,7 @@ def test_server_builds_action_requests_with_its_request_class() -> None:
 
     [request] = seen
     assert type(request) is CustomRequest
-    assert request.extra == 'custom'  # type: ignore[attr-defined]
+    assert request.extra == 'custom'
 
 
 # call_local_action ----------------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_call_local_action_copies_every_other_field_of_the_request(captured: Lis
     [nested] = captured
     assert type(nested) is EnrichedActionRequest
     assert (nested.action, nested.body) == ('capture', {'nested': True})
-    assert nested.switches == {3}
+    assert nested.switches == frozenset({3})
     assert nested.context == {'correlation_id': 'corr', 'switches': [3]}
     assert nested.control == {'continue_on_error': True}
     assert nested.client is client
@@ -230,7 +230,7 @@ def test_call_local_action_copies_fields_of_request_subclasses(captured: List[En
 
     [nested] = captured
     assert type(nested) is CustomRequest
-    assert nested.tenant == 'acme'  # type: ignore[attr-defined]
+    assert nested.tenant == 'acme'
 
 
 def test_call_local_action_adds_the_given_context_to_a_copy(captured: List[EnrichedActionRequest]) -> None:

@@ -7,6 +7,7 @@ import copy
 from typing import (
     Any,
     Dict,
+    List,
 )
 
 import pytest
@@ -346,7 +347,10 @@ def test_fork_id_replaces_markers_in_whole_publishers_of_a_version_1_config() ->
 
 
 def test_fork_id_templating_ignores_metrics_without_publishers() -> None:
-    for metrics in ({}, {'kwargs': {}}, {'kwargs': {'config': {}}}, {'kwargs': {'config': None}}):
+    settings_without_publishers: List[Dict[str, Any]] = [
+        {}, {'kwargs': {}}, {'kwargs': {'config': {}}}, {'kwargs': {'config': None}},
+    ]
+    for metrics in settings_without_publishers:
         original = copy.deepcopy(metrics)
         apply_fork_id_to_metrics_settings(metrics, '1')
         assert metrics == original

@@ -138,5 +138,5 @@ def test_request_switch_set_is_a_switch_set() -> None:
     switches = RequestSwitchSet([1])
 
     assert isinstance(switches, SwitchSet)
-    assert switches == {1}
+    assert switches == frozenset({1})
     assert hash(switches) == hash(frozenset({1}))

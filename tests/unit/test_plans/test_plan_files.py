@@ -15,7 +15,7 @@ from tests.unit.test_plans.service import PlansServer
 
 class TestPlanFiles(ServicePlanTestCase):
     server_class = PlansServer
-    server_settings: Dict[str, Any] = {}
+    server_settings = {}
     fixture_path = os.path.join(os.path.dirname(__file__), 'plans')
     model_constants = {'COLOR': 'blue', 'limits': {'max': 10}, 'USER': {'name': 'Grace'}}
 

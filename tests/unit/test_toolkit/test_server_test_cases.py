@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import (
     Any,
     Callable,
+    ClassVar,
     Dict,
     List,
     Tuple,
@@ -464,12 +465,12 @@ def test_setup_method_calls_an_overridden_set_up_after_building_the_client_with_
 
 
 def test_teardown_method_calls_an_overridden_tear_down_with_a_warning(case: PyTestServerTestCase) -> None:
-    case.tearDown = mock.Mock()  # type: ignore[attr-defined]
+    case.tearDown = mock.Mock()  # type: ignore[method-assign]
 
     with pytest.warns(DeprecationWarning, match='tearDown is deprecated; use teardown_method'):
         case.teardown_method()
 
-    case.tearDown.assert_called_once_with()  # type: ignore[attr-defined]
+    case.tearDown.assert_called_once_with()
 
 
 def test_setup_class_and_teardown_class_call_set_up_class_and_tear_down_class_with_warnings() -> None:
@@ -516,7 +517,7 @@ def test_legacy_set_up_and_tear_down_methods_can_call_super(
 
     class LegacyTests(base):  # type: ignore[valid-type,misc]
         server_class = toolkit_server
-        server_settings = {}
+        server_settings: ClassVar[Dict[str, Any]] = {}
 
         @classmethod
         def setUpClass(cls) -> None:
@@ -742,7 +743,7 @@ def test_teardown_method_runs_the_cleanups_even_when_tear_down_fails(
 ) -> None:
     cleanup = mock.Mock()
     quiet_add_cleanup(cleanup)
-    case.tearDown = mock.Mock(side_effect=RuntimeError('tearDown failed'))  # type: ignore[attr-defined]
+    case.tearDown = mock.Mock(side_effect=RuntimeError('tearDown failed'))  # type: ignore[method-assign]
 
     with pytest.warns(DeprecationWarning), pytest.raises(RuntimeError, match='tearDown failed'):
         case.teardown_method()

@@ -90,7 +90,8 @@ def test_exit_takes_the_documented_keywords_and_never_suppresses_exceptions(clie
     stub = stub_action('svc', 'get_user', body={'stubbed': True})
     stub.__enter__()
 
-    assert stub.__exit__(exc_type=None, exc_value=None, traceback=None) is False
+    # mypy takes a dunder method's parameters as positional-only; the keywords are what the test is about
+    assert stub.__exit__(exc_type=None, exc_value=None, traceback=None) is False  # type: ignore[call-arg]
     assert_client_restored(client)
 
 

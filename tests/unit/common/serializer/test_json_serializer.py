@@ -1,3 +1,8 @@
+from typing import (
+    Any,
+    Dict,
+)
+
 import pytest
 
 from pysoa.common.serializer import JSONSerializer
@@ -19,7 +24,7 @@ def test_tuples_come_back_as_lists() -> None:
 
 
 def test_str_blob_is_accepted() -> None:
-    assert JSONSerializer().blob_to_dict('{"a": 1}') == {'a': 1}  # type: ignore[arg-type]
+    assert JSONSerializer().blob_to_dict('{"a": 1}') == {'a': 1}
 
 
 def test_non_dict_input_is_invalid_input_and_a_value_error() -> None:
@@ -34,7 +39,7 @@ def test_unsupported_value_is_invalid_field_naming_the_type_error() -> None:
 
 
 def test_circular_reference_is_invalid_field() -> None:
-    message: dict = {}
+    message: Dict[str, Any] = {}
     message['self'] = message
     with pytest.raises(InvalidField, match="Can't serialize message due to ValueError"):
         JSONSerializer().dict_to_blob(message)

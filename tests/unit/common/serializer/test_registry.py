@@ -65,7 +65,7 @@ def test_subclass_with_two_bases_is_refused() -> None:
         pass
 
     with pytest.raises(ValueError, match='exactly one base class'):
-        class Mixed(Serializer, Mixin):  # type: ignore[misc]
+        class Mixed(Serializer, Mixin):
             mime_type = 'text/x-pysoa-test-mixed'
 
 

@@ -2,7 +2,10 @@
 
 import datetime
 import decimal
-from typing import Any
+from typing import (
+    Any,
+    Dict,
+)
 
 import pytz
 from currint import Amount
@@ -74,20 +77,20 @@ def assert_same(left: Any, right: Any) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(), msgpack_values, max_size=8))
-def test_msgpack_round_trips_nested_messages(message: dict) -> None:
+def test_msgpack_round_trips_nested_messages(message: Dict[str, Any]) -> None:
     serializer = MsgpackSerializer()
     assert_same(serializer.blob_to_dict(serializer.dict_to_blob(message)), message)
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.dictionaries(st.text(), msgpack_values, max_size=8))
-def test_msgpack_output_is_deterministic(message: dict) -> None:
+def test_msgpack_output_is_deterministic(message: Dict[str, Any]) -> None:
     assert MsgpackSerializer().dict_to_blob(message) == MsgpackSerializer().dict_to_blob(message)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(), json_values, max_size=8))
-def test_json_round_trips_nested_messages(message: dict) -> None:
+def test_json_round_trips_nested_messages(message: Dict[str, Any]) -> None:
     serializer = JSONSerializer()
     assert_same(serializer.blob_to_dict(serializer.dict_to_blob(message)), message)
 
