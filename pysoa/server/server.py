@@ -96,6 +96,7 @@ from pysoa.server.internal.startup import (
     parse_server_arguments,
 )
 from pysoa.server.internal.thread_dumps import get_thread_stacks
+from pysoa.server.internal.worker_hooks import RequestHook
 from pysoa.server.middleware import (
     ServerMiddleware,
     ServerMiddlewareActionTask,
@@ -157,6 +158,10 @@ class Server:
     #: The status for the process to exit with once :meth:`run` has returned: 0 after a shutdown asked for by a
     #: signal, else one of :mod:`pysoa.server.exit_codes` telling why the server could not go on.
     exit_code: int = 0
+
+    #: Told when the server is ready and when each request starts and ends (the ``--fork`` supervisor sets it in each
+    #: worker, through :meth:`main`, to tell hung workers from busy ones); ``None`` by default.
+    request_hook: Optional[RequestHook] = None
 
     def __init__(self, settings: ServerSettings, forked_process_id: Optional[int] = None) -> None:
         if not self.service_name:
@@ -257,6 +262,9 @@ class Server:
         self.metrics.publish_all()
 
         PySOALogContextFilter.set_logging_request_context(**_logging_context(request_id, job_request))
+        request_hook = self.request_hook
+        if request_hook is not None:
+            request_hook.on_request_start(request_id, meta, job_request)
         try:
             self._request_logger.log_request(job_request)
             client_version = client_version_from_meta(meta)
@@ -280,6 +288,8 @@ class Server:
 
             self._request_logger.log_response(job_request, job_response, response_dict)
         finally:
+            if request_hook is not None:
+                request_hook.on_request_end()
             PySOALogContextFilter.clear_logging_request_context()
             self.perform_post_request_actions()
             self._set_busy_metrics(False)
@@ -298,6 +308,9 @@ class Server:
         response that cannot be delivered at all (no usable reply queue, or an id or meta that cannot be echoed) is
         dropped with one log line: that is the request's problem, not the transport's, so the server keeps serving.
         """
+        if self.shutting_down:
+            # This was the last request: the response must not start waiting for one more.
+            self.transport.stop_receiving()
         try:
             self.transport.send_response_message(request_id, meta, response_dict)
             return job_response, response_dict
@@ -584,7 +597,10 @@ class Server:
         signal.signal(signal.SIGINT, self.handle_shutdown_signal)
         signal.signal(signal.SIGTERM, self.handle_shutdown_signal)
         signal.signal(signal.SIGALRM, self.harakiri)
+        if self.request_hook is not None:
+            self.request_hook.on_ready()
 
+        self.transport.start_receiving()
         try:
             self._serve_until_shutdown()
         except HarakiriInterrupt:
@@ -595,6 +611,7 @@ class Server:
             self.logger.exception('Unhandled server error; shutting down')
             self.exit_code = UNHANDLED_ERROR_EXIT_CODE
         finally:
+            self.transport.stop_receiving()
             self.teardown()
             self.metrics.counter('server.worker.shutdown').increment()
             self.metrics.gauge('server.worker.running').set(0)
@@ -698,12 +715,13 @@ class Server:
         raise HarakiriInterrupt()
 
     @classmethod
-    def main(cls, forked_process_id: Optional[int] = None) -> None:
+    def main(cls, forked_process_id: Optional[int] = None, request_hook: Optional[RequestHook] = None) -> None:
         """
         Run a server of this class from the command line: ``-s/--settings`` names the settings module (not needed
         with ``use_django``, whose settings come from Django), ``-d/--daemon`` forks into the background first.
         Usually called through :func:`pysoa.server.standalone.simple_main` or ``django_main``. Exits with the
-        server's :attr:`exit_code` if it stopped because it could not go on.
+        server's :attr:`exit_code` if it stopped because it could not go on. ``request_hook`` becomes the server's
+        :attr:`request_hook`.
         """
         arguments = parse_server_arguments(cls.service_name or cls.__name__, cls.use_django)
         if cls.use_django:
@@ -717,6 +735,8 @@ class Server:
         if arguments.daemon:
             daemonize()
         server = cls.initialize(settings)(settings, forked_process_id)
+        if request_hook is not None:
+            server.request_hook = request_hook
         server.run()
         if server.exit_code:
             sys.exit(server.exit_code)

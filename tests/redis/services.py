@@ -172,23 +172,45 @@ def server_settings(transport_kwargs: Dict[str, Any], **extra: Any) -> Dict[str,
     }, **extra)
 
 
-def client_settings(transport_kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """The client settings of one service using the Redis client transport and a recording metrics recorder."""
+class PeekableClientTransport(RedisClientTransport):
+    """
+    The Redis client transport, leaving each response on its reply queue until it is received, for tests that look
+    at responses in Redis (the standard one starts waiting for the response when it sends the request).
+    """
+
+    pipelined_receive = False
+
+
+def client_settings(transport_kwargs: Dict[str, Any], peekable: bool = False) -> Dict[str, Any]:
+    """
+    The client settings of one service using the Redis client transport (:class:`PeekableClientTransport` if
+    ``peekable``) and a recording metrics recorder.
+    """
+    path = f'{MODULE}:{PeekableClientTransport.__name__}' if peekable else CLIENT_TRANSPORT_PATH
     return {
-        'transport': {'path': CLIENT_TRANSPORT_PATH, 'kwargs': dict(transport_kwargs)},
+        'transport': {'path': path, 'kwargs': dict(transport_kwargs)},
         'metrics': RECORDING_METRICS,
     }
 
 
-def make_client(transport_kwargs: Dict[str, Any], services: Iterable[str] = (SERVICE,)) -> Client:
-    """A client calling each of ``services`` through the Redis client transport with these kwargs."""
-    return Client({service: client_settings(transport_kwargs) for service in services})
+def make_client(transport_kwargs: Dict[str, Any], services: Iterable[str] = (SERVICE,),
+                peekable: bool = False) -> Client:
+    """
+    A client calling each of ``services`` through the Redis client transport with these kwargs; ``peekable``: one
+    that leaves responses on the reply queue until it receives them.
+    """
+    return Client({service: client_settings(transport_kwargs, peekable) for service in services})
 
 
-def client_transport(transport_kwargs: Dict[str, Any], service: str = SERVICE,
-                     metrics: Optional[RecordingMetricsRecorder] = None) -> RedisClientTransport:
-    """A Redis client transport built directly (not through a client)."""
-    return RedisClientTransport(service, metrics or RecordingMetricsRecorder(), **transport_kwargs)
+def client_transport(
+    transport_kwargs: Dict[str, Any],
+    service: str = SERVICE,
+    metrics: Optional[RecordingMetricsRecorder] = None,
+    peekable: bool = False,
+) -> RedisClientTransport:
+    """A Redis client transport built directly (not through a client); ``peekable`` as for :func:`make_client`."""
+    transport_class = PeekableClientTransport if peekable else RedisClientTransport
+    return transport_class(service, metrics or RecordingMetricsRecorder(), **transport_kwargs)
 
 
 def make_server(server_class: Type[Server], transport_kwargs: Dict[str, Any], **extra: Any) -> Server:

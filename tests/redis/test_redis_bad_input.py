@@ -87,7 +87,7 @@ def test_server_drops_a_bad_request_and_answers_the_next_good_one(
     redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, bad_request: str,
 ) -> None:
     frames = BAD_REQUESTS[bad_request]()
-    client = make_client(standard_kwargs(redis_server.port))
+    client = make_client(standard_kwargs(redis_server.port), peekable=True)
     with redis_server.client() as connection:
         connection.rpush(REQUEST_QUEUE_KEY, *frames)
         future = client.call_action_future(SERVICE, 'echo', {'good': True}, timeout=10)

@@ -9,6 +9,7 @@ from typing import (
     Dict,
     Iterator,
     List,
+    cast,
 )
 
 import msgpack
@@ -16,6 +17,7 @@ import pytest
 
 from pysoa.common.transport.errors import MessageReceiveTimeout
 from pysoa.common.transport.redis_gateway.server import RedisServerTransport
+from pysoa.common.types import ActionResponse
 from tests.redis.services import (
     REQUEST_QUEUE_KEY,
     SERVICE,
@@ -160,9 +162,9 @@ def test_client_and_server_listing_the_masters_in_the_same_order_work_together(
 ) -> None:
     client = make_client(two_host_kwargs)
 
-    responses = list(client.call_actions_parallel(
+    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
         SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(8)], timeout=10,
-    ))
+    )))
 
     assert [r.body for r in responses] == [{'i': i} for i in range(8)]
 

@@ -98,7 +98,7 @@ def test_per_call_timeout_sets_expiry_and_a_ttl_ten_seconds_longer(redis_server:
 
 def test_response_queue_ttl_follows_the_server_expiry_setting(redis_server: RedisServer) -> None:
     server = make_server(RedisTestServer, standard_kwargs(redis_server.port, message_expiry_in_seconds=40))
-    transport = client_transport(standard_kwargs(redis_server.port))
+    transport = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.send_request_message(1, {}, job_request(('echo', {})))
 
     server.handle_next_request()

@@ -11,6 +11,7 @@ from typing import (
     Dict,
     Iterator,
     List,
+    cast,
 )
 
 import msgpack
@@ -18,6 +19,7 @@ import pytest
 
 from pysoa.client.errors import CallJobError
 from pysoa.common.transport.base import get_hex_thread_id
+from pysoa.common.types import ActionResponse
 from pysoa.server.server import Server
 from tests.redis.services import (
     OTHER_SERVER_CLASS_PATH,
@@ -145,7 +147,7 @@ def test_request_meta_carries_client_version_reply_to_and_expiry(redis_server: R
 def test_server_answers_in_the_version_and_content_type_of_the_request(
     redis_server: RedisServer, server: Server, version: int, serializer: str,
 ) -> None:
-    client = make_client(_client_kwargs(redis_server.port, version, serializer))
+    client = make_client(_client_kwargs(redis_server.port, version, serializer), peekable=True)
     future = client.call_action_future(SERVICE, 'echo', {'asked_in': [version, serializer]}, timeout=10)
 
     server.handle_next_request()
@@ -160,7 +162,7 @@ def test_server_answers_in_the_version_and_content_type_of_the_request(
 
 
 def test_response_meta_echoes_the_request_meta_with_a_fresh_expiry(redis_server: RedisServer, server: Server) -> None:
-    transport = client_transport(standard_kwargs(redis_server.port))
+    transport = client_transport(standard_kwargs(redis_server.port), peekable=True)
     request_meta = {'client_version': [1, 4, 9], 'custom': 'kept'}
     transport.send_request_message(5, request_meta, job_request(('echo', {})))
     with redis_server.client() as connection:
@@ -185,7 +187,7 @@ def test_response_meta_echoes_the_request_meta_with_a_fresh_expiry(redis_server:
 def test_large_response_to_a_version_3_client_is_pushed_as_chunk_frames(
     redis_server: RedisServer, chunking_server: Server,
 ) -> None:
-    transport = client_transport(standard_kwargs(redis_server.port))
+    transport = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.send_request_message(9, {}, job_request(('big', {'size': 300000})))
 
     chunking_server.handle_next_request()
@@ -229,7 +231,7 @@ def test_version_2_client_gets_response_too_large_instead_of_a_chunked_response(
 
 
 def test_response_below_the_chunk_threshold_is_one_frame(redis_server: RedisServer, chunking_server: Server) -> None:
-    transport = client_transport(standard_kwargs(redis_server.port))
+    transport = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.send_request_message(9, {}, job_request(('big', {'size': 50000})))
 
     chunking_server.handle_next_request()
@@ -278,10 +280,10 @@ def test_parallel_calls_all_receive_their_chunked_responses(
     client = make_client(standard_kwargs(redis_server.port), services=(OTHER_SERVICE,))
     letters = [chr(ord('a') + i) for i in range(20)]
 
-    responses = list(client.call_actions_parallel(
+    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
         OTHER_SERVICE, [{'action': 'big', 'body': {'size': 300000, 'letter': letter}} for letter in letters],
         timeout=30,
-    ))
+    )))
 
     assert [r.body['data'] for r in responses] == [letter * 300000 for letter in letters]
 

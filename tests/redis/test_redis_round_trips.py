@@ -12,6 +12,7 @@ from typing import (
     List,
     Set,
     Tuple,
+    cast,
 )
 
 import pytest
@@ -96,22 +97,22 @@ def test_call_actions_runs_all_actions_in_one_job(client: Client) -> None:
 
 
 def test_call_actions_parallel_returns_responses_in_request_order(client: Client) -> None:
-    responses = list(client.call_actions_parallel(
+    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
         SERVICE, [{'action': 'echo', 'body': {'index': i}} for i in range(10)], timeout=10,
-    ))
+    )))
 
     assert [r.body for r in responses] == [{'index': i} for i in range(10)]
 
 
 def test_call_jobs_parallel_calls_several_services(client: Client) -> None:
-    responses = client.call_jobs_parallel(
+    responses = cast(List[JobResponse], client.call_jobs_parallel(
         [
             {'service_name': SERVICE, 'actions': [{'action': 'echo', 'body': {'to': SERVICE}}]},
             {'service_name': OTHER_SERVICE, 'actions': [{'action': 'echo', 'body': {'to': OTHER_SERVICE}}]},
             {'service_name': SERVICE, 'actions': [{'action': 'echo', 'body': {'to': 'again'}}]},
         ],
         timeout=10,
-    )
+    ))
 
     assert [r.actions[0].body for r in responses] == [{'to': SERVICE}, {'to': OTHER_SERVICE}, {'to': 'again'}]
 
@@ -136,7 +137,7 @@ def test_call_actions_parallel_future_resolves_to_responses_in_order(client: Cli
         SERVICE, [{'action': 'echo', 'body': {'index': i}} for i in range(5)], timeout=10,
     )
 
-    assert [r.body for r in future.result()] == [{'index': i} for i in range(5)]
+    assert [r.body for r in cast(List[ActionResponse], future.result())] == [{'index': i} for i in range(5)]
 
 
 def test_call_jobs_parallel_future_resolves_to_job_responses_in_order(client: Client) -> None:
@@ -148,7 +149,7 @@ def test_call_jobs_parallel_future_resolves_to_job_responses_in_order(client: Cl
         timeout=10,
     )
 
-    assert [r.actions[0].body for r in future.result()] == [{'n': 1}, {'n': 2}]
+    assert [r.actions[0].body for r in cast(List[JobResponse], future.result())] == [{'n': 1}, {'n': 2}]
 
 
 def test_outstanding_futures_resolve_in_any_order(client: Client) -> None:
@@ -268,22 +269,22 @@ def test_each_call_costs_one_script_call_to_send_and_one_blpop_to_receive(second
         warm_up.result()
         calls = 10
 
-        before_send = _command_calls(connection)
+        before = _command_calls(connection)
         futures = [client.call_action_future(SERVICE, 'echo', {'i': i}, timeout=10) for i in range(calls)]
-        after_send = _command_calls(connection)
         for _ in range(calls):
             server.handle_next_request()
-        before_receive = _command_calls(connection)
         results = [future.result().body for future in futures]
-        after_receive = _command_calls(connection)
+        after = _command_calls(connection)
 
         assert connection.llen(f'pysoa:service.{SERVICE}') == 0
     server.teardown()
 
     assert results == [{'i': i} for i in range(calls)]
-    # One EVALSHA per request; LLEN, RPUSH and EXPIRE are the script's own commands, run inside Redis.
-    assert _delta(before_send, after_send) == {'evalsha': calls, 'llen': calls, 'rpush': calls, 'expire': calls}
-    assert _delta(before_receive, after_receive) == {'blpop': calls}
+    # Each request and each response: one EVALSHA to send (LLEN, RPUSH and EXPIRE are the script's own commands,
+    # run inside Redis) and one BLPOP to receive.
+    assert _delta(before, after) == {
+        'evalsha': 2 * calls, 'llen': 2 * calls, 'rpush': 2 * calls, 'expire': 2 * calls, 'blpop': 2 * calls,
+    }
 
 
 def test_a_call_records_the_transport_metrics(second_redis_server: RedisServer) -> None:

@@ -13,6 +13,7 @@ from typing import (
     List,
     Set,
     Type,
+    cast,
 )
 
 import pytest
@@ -29,6 +30,7 @@ from pysoa.common.transport.errors import (
 )
 from pysoa.common.transport.redis_gateway.backend.sentinel import SentinelRedisClient
 from pysoa.common.transport.redis_gateway.server import RedisServerTransport
+from pysoa.common.types import ActionResponse
 from tests.redis.services import (
     REQUEST_QUEUE_KEY,
     SERVICE,
@@ -91,9 +93,9 @@ def test_calls_succeed_through_the_sentinel_backend(cluster: SentinelCluster) ->
     client = make_client(kwargs)
 
     with ThreadedServer(RedisTestServer, server_settings(kwargs)) as server:
-        responses = list(client.call_actions_parallel(
+        responses = cast(List[ActionResponse], list(client.call_actions_parallel(
             SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(5)], timeout=10,
-        ))
+        )))
 
     assert [r.body for r in responses] == [{'i': i} for i in range(5)]
     assert server.errors == []

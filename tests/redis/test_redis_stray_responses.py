@@ -240,7 +240,7 @@ class _SmallBufferClient(Client):
 def test_unclaimed_responses_are_bounded_dropping_the_oldest(
     redis_server: RedisServer, server: ThreadedServer, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = _SmallBufferClient({SERVICE: client_settings(standard_kwargs(redis_server.port))})
+    client = _SmallBufferClient({SERVICE: client_settings(standard_kwargs(redis_server.port), peekable=True)})
     futures = [client.call_action_future(SERVICE, 'echo', {'n': n}, timeout=5) for n in range(4)]
     oldest_id = client.handlers[SERVICE].request_counter - 4
     wait_for(lambda: redis_server.client().llen(reply_queue_key(_transport_of(client))) == 4, 10, 'four responses')

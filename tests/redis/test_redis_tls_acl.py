@@ -7,6 +7,8 @@ import time
 from typing import (
     Any,
     Dict,
+    List,
+    cast,
 )
 
 import pytest
@@ -16,6 +18,7 @@ from pysoa.common.transport.errors import (
     MessageSendError,
 )
 from pysoa.common.transport.redis_gateway.server import RedisServerTransport
+from pysoa.common.types import ActionResponse
 from tests.redis.conftest import (
     TLS_PASSWORD,
     TLS_USER,
@@ -66,9 +69,9 @@ def test_calls_succeed_over_tls_as_the_acl_user(tls_server: RedisServer, tls_fil
     kwargs = _tls_kwargs(tls_server, tls_files)
 
     with ThreadedServer(RedisTestServer, server_settings(kwargs)) as server:
-        responses = list(make_client(kwargs).call_actions_parallel(
+        responses = cast(List[ActionResponse], list(make_client(kwargs).call_actions_parallel(
             SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(3)], timeout=10,
-        ))
+        )))
 
     assert [r.body for r in responses] == [{'i': i} for i in range(3)]
     assert server.errors == []

@@ -138,6 +138,21 @@ class ServerTransport(Transport, metaclass=abc.ABCMeta):
                  :class:`pysoa.common.transport.errors.MessageReceiveTimeout`
         """
 
+    def start_receiving(self) -> None:
+        """
+        Called by :meth:`pysoa.server.server.Server.run` before it serves requests one after the other, from the
+        thread that serves, until :meth:`stop_receiving`. In between, a transport may start receiving the next
+        request before it is asked to (the Redis transport starts waiting for it in the same round trip that sends a
+        response). By default, it does nothing.
+        """
+
+    def stop_receiving(self) -> None:
+        """
+        Called once when the server stops serving (after :meth:`start_receiving`), from the thread that served: a
+        transport that started receiving a request it was then not asked for hands it back here. By default, it does
+        nothing.
+        """
+
     @abc.abstractmethod
     def send_response_message(self, request_id: int, meta: Dict[str, Any], body: Dict[str, Any]) -> None:
         """

@@ -23,6 +23,7 @@ from typing import (
     Tuple,
 )
 
+from pysoa.common.transport.redis_gateway.client import RedisClientTransport
 from tests.redis.interop.original import wire_values
 from tests.support.original_pysoa import clean_environment
 from tests.support.redis_processes import (
@@ -140,8 +141,17 @@ def server_settings(port: int) -> Dict[str, Any]:
     }
 
 
-def client_config(port: int, wire: Wire = DEFAULT_WIRE) -> Dict[str, Any]:
-    """A config for either implementation's ``Client``, for both interop services, speaking ``wire``."""
+class ResponsesLeftOnQueueTransport(RedisClientTransport):
+    """Our client transport, leaving each response on its reply queue until the client receives it."""
+
+    pipelined_receive = False
+
+
+def client_config(port: int, wire: Wire = DEFAULT_WIRE, peekable: bool = False) -> Dict[str, Any]:
+    """
+    A config for either implementation's ``Client``, for both interop services, speaking ``wire``. A ``peekable``
+    config (for our client only) leaves responses on the queue for :func:`wait_for_response_frames` to see.
+    """
     kwargs = {
         **_backend_kwargs(port),
         'protocol_version': wire.protocol_version,
@@ -149,7 +159,8 @@ def client_config(port: int, wire: Wire = DEFAULT_WIRE) -> Dict[str, Any]:
     }
     if wire.serializer == 'json':
         kwargs['default_serializer_config'] = {'path': 'pysoa.common.serializer:JSONSerializer'}
-    transport = {'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport', 'kwargs': kwargs}
+    transport_class = ResponsesLeftOnQueueTransport if peekable else RedisClientTransport
+    transport = {'path': f'{transport_class.__module__}:{transport_class.__qualname__}', 'kwargs': kwargs}
     return {SERVICE: {'transport': transport}, LATE_SERVICE: {'transport': transport}}
 
 

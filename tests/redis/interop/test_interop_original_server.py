@@ -62,7 +62,7 @@ def original_running_server(original_python: str, redis_session_server: RedisSer
 @pytest.fixture
 def connect(redis_server: RedisServer, original_running_server: ServerProcess) -> Connect:
     """``connect(wire)`` makes a client of ours that calls the original's server (protocol 3, MessagePack default)."""
-    return lambda wire=DEFAULT_WIRE: Client(client_config(redis_server.port, wire))
+    return lambda wire=DEFAULT_WIRE, peekable=False: Client(client_config(redis_server.port, wire, peekable))
 
 
 def as_dicts(errors: List[Error]) -> List[Dict[str, Any]]:
@@ -80,7 +80,7 @@ def test_the_original_server_answers_in_the_protocol_version_and_serializer_our_
     redis_server: RedisServer,
     wire: Wire,
 ) -> None:
-    client = connect(wire)
+    client = connect(wire, peekable=True)
     request_id = client.send_request(SERVICE, [{'action': 'echo', 'body': BODY}])
 
     [frame] = wait_for_response_frames(redis_server)
@@ -117,7 +117,7 @@ def test_our_client_reassembles_a_large_response_the_original_server_sends_in_ch
     redis_server: RedisServer,
     serializer: str,
 ) -> None:
-    client = connect(Wire(3, serializer))
+    client = connect(Wire(3, serializer), peekable=True)
     client.send_request(SERVICE, [{'action': 'big', 'body': {'rows': BIG_ROWS}}])
 
     frames = wait_for_response_frames(redis_server)

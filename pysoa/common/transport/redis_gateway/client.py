@@ -72,6 +72,14 @@ class RedisClientTransport(ClientTransport):
     metric ``client.transport.redis_gateway.outstanding_request_forgotten``.
     """
 
+    pipelined_receive: bool = True
+    """
+    Whether sending a request also starts the wait for its response, in the same round trip to Redis (it saves a
+    round trip per call when the service's queue and the reply queue live on the same Redis, as with one host).
+    Switch it off only to leave responses on the reply queue until :meth:`receive_response_message` is called, for
+    instance to look at them in Redis.
+    """
+
     def __init__(self, service_name: str, metrics: MetricsRecorder, **kwargs: Any) -> None:
         super().__init__(service_name, metrics)
         kwargs.setdefault('maximum_message_size_in_bytes', DEFAULT_MAXIMUM_MESSAGE_BYTES_CLIENT)
@@ -108,16 +116,22 @@ class RedisClientTransport(ClientTransport):
         ``queue_full_retries`` times, but never past that expiry.
         """
         state = self._state
-        meta['reply_to'] = self._reply_queue_name_prefix + get_hex_thread_id()
+        meta['reply_to'] = reply_to = self._reply_queue_name_prefix + get_hex_thread_id()
+        control = body.get('control')
+        suppress_response = isinstance(control, dict) and control.get('suppress_response')
         with self.metrics.timer('client.transport.redis_gateway.send', resolution=_MICROSECONDS):
             try:
-                self.core.send_message(self._send_queue_name, request_id, meta, body, message_expiry_in_seconds)
+                # The wait for the response starts in the same round trip as the request.
+                self.core.send_message(
+                    self._send_queue_name, request_id, meta, body, message_expiry_in_seconds,
+                    then_receive_from=reply_to if self.pipelined_receive and not suppress_response else None,
+                    receive_timeout_in_seconds=message_expiry_in_seconds,
+                )
             except TransientPySOATransportError:
                 state.previous_error_was_transport_problem = True
                 self.metrics.counter('client.transport.redis_gateway.send.error.transient').increment()
                 raise
-        control = body.get('control')
-        if isinstance(control, dict) and control.get('suppress_response'):
+        if suppress_response:
             return  # no response will come
         outstanding = state.outstanding
         outstanding[request_id] = None

@@ -14,6 +14,7 @@ from typing import (
     Dict,
     List,
     Optional,
+    Tuple,
 )
 
 import redis
@@ -38,6 +39,7 @@ from pysoa.common.transport.errors import (
     MessageSendError,
     MessageTooLarge,
 )
+from pysoa.common.transport.redis_gateway._hosts import parse_host
 from pysoa.common.transport.redis_gateway.backend.base import (
     BaseRedisClient,
     CannotGetConnectionError,
@@ -114,7 +116,7 @@ def _normalize_backend_layer_kwargs(backend_type: str, backend_layer_kwargs: Dic
                     isinstance(host[1], int):
                 normalized.append((host[0], host[1]))
             elif isinstance(host, str):
-                normalized.append((host, redis_port or 6379))
+                normalized.append(parse_host(host, redis_port or 6379))
             else:
                 raise ValueError("connection_kwargs['hosts'] must be a list of tuples of (host, port), or strings")
         kwargs['hosts'] = normalized
@@ -253,10 +255,16 @@ class RedisTransportCore:
         meta: Dict[str, Any],
         body: Dict[str, Any],
         message_expiry_in_seconds: Optional[int] = None,
+        then_receive_from: Optional[str] = None,
+        receive_timeout_in_seconds: Optional[int] = None,
     ) -> None:
         """
         Serialize and enqueue a message on ``pysoa:<queue_name>``. ``meta`` is not modified; the ``serializer`` and
         ``protocol_version`` a receiver attached to it choose the format of the reply.
+
+        With ``then_receive_from``, the wait for the next message on that queue starts in the same round trip (if
+        both queues live on the same Redis): call :meth:`receive_message` for it next, from the same thread, or
+        :meth:`take_back_pending_receive` if nothing will receive it.
 
         :raises InvalidMessageError: If there is no request id, or (server side) if the request id or meta a reply
                                      echoes cannot be serialized, so no reply to that request can be sent.
@@ -313,7 +321,12 @@ class RedisTransportCore:
         else:
             frames = [build_frame_prefix(version, serializer.mime_type) + payload]
 
-        self._enqueue(queue_name, frames, redis_expiry, meta['__expiry__'])
+        then_pop = None
+        if then_receive_from is not None:
+            then_pop = (
+                _QUEUE_PREFIX + then_receive_from, receive_timeout_in_seconds or self.receive_timeout_in_seconds,
+            )
+        self._enqueue(queue_name, frames, redis_expiry, meta['__expiry__'], then_pop)
 
     def _send_error_for_response(self, error: redis.ResponseError) -> MessageSendError:
         """The error to raise for a Redis error reply (other than ``queue full``) to the enqueue script."""
@@ -325,7 +338,7 @@ class RedisTransportCore:
         return MessageSendError(message, *error.args)
 
     def _enqueue(self, queue_name: str, frames: List[bytes], redis_expiry: int,
-                 expires_at: Optional[float] = None) -> None:
+                 expires_at: Optional[float] = None, then_pop: Optional[Tuple[str, int]] = None) -> None:
         """
         Push ``frames`` onto the queue in one atomic step. While the queue is full, retry up to ``queue_full_retries``
         times, but only while the next retry would come before ``expires_at`` (the message's ``__expiry__``, a Unix
@@ -345,7 +358,9 @@ class RedisTransportCore:
         for attempt in range(self.queue_full_retries + 1):
             try:
                 with self._timer('send.send_message_to_redis_queue'):
-                    backend.send_message_to_queue(connection, queue_key, frames, redis_expiry, self.queue_capacity)
+                    backend.send_message_to_queue(
+                        connection, queue_key, frames, redis_expiry, self.queue_capacity, then_pop,
+                    )
                 return
             except redis.ResponseError as e:
                 if 'queue full' not in str(e):
@@ -438,6 +453,25 @@ class RedisTransportCore:
             self._counter('receive.error.no_request_id').increment()
             raise InvalidMessageError(f'No request ID for service {self.service_name}')
         return ReceivedMessage(request_id, meta, message.get('body'))
+
+    def take_back_pending_receive(self, queue_name: str) -> None:
+        """
+        End the wait for a message on ``pysoa:<queue_name>`` that :meth:`send_message` started with
+        ``then_receive_from`` on this thread, if any: a message it took is put back at the head of its queue, so that
+        it is the next one received there. Called when this thread stops receiving from that queue.
+        """
+        queue_key = _QUEUE_PREFIX + queue_name
+        if self._backend_layer is None:
+            return
+        backend = self._backend_layer
+        try:
+            connection = backend.get_connection(queue_key)
+            data = backend.take_back_pending_pop(connection, queue_key)
+            if data is not None:
+                backend.held_connections.execute(connection, 'LPUSH', queue_key, data)
+        except (CannotGetConnectionError, redis.RedisError) as e:
+            self._counter('receive.error.message_not_returned').increment()
+            _logger.error('Could not put a message taken off queue %s back: %s', queue_key, e)
 
     def _get_receive_connection(self, queue_key: str) -> redis.Redis:
         try:

@@ -59,6 +59,7 @@ class RedisServerTransport(ServerTransport):
         kwargs.setdefault('maximum_message_size_in_bytes', DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER)
         kwargs.setdefault('log_messages_larger_than_bytes', DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER)
         self._receive_queue_name = make_redis_queue_name(service_name)
+        self._then_receive_from: Optional[str] = None
         self.core = RedisTransportServerCore(
             service_name=service_name,
             metrics=metrics,
@@ -94,7 +95,21 @@ class RedisServerTransport(ServerTransport):
                 f"'service.<service name>.<hexadecimal client id>!<hexadecimal thread id>'",
             )
         with self.metrics.timer('server.transport.redis_gateway.send', resolution=_MICROSECONDS):
-            self.core.send_message(reply_to, request_id, meta, body)
+            # While the server serves one request after the other, the wait for the next request starts in the same
+            # round trip as the response.
+            self.core.send_message(reply_to, request_id, meta, body, then_receive_from=self._then_receive_from)
+
+    def start_receiving(self) -> None:
+        """From now on, the wait for the next request starts in the same round trip that sends a response."""
+        self._then_receive_from = self._receive_queue_name
+
+    def stop_receiving(self) -> None:
+        """
+        Stop starting the wait for the next request with each response, and put back the request that the last such
+        wait took, if it took one, at the head of the queue, so that another server receives it next.
+        """
+        self._then_receive_from = None
+        self.core.take_back_pending_receive(self._receive_queue_name)
 
     def describe(self) -> str:
         """

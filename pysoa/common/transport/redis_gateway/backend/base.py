@@ -14,6 +14,7 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
+    Tuple,
 )
 
 import redis
@@ -57,11 +58,28 @@ class LuaRedisCommand:
 
     def run(self, connections: HeldConnections, client: redis.Redis, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run the script on the thread's held connection to ``client`` (see :class:`HeldConnections`)."""
+        return self.run_then_pop(connections, client, keys, args, None)
+
+    def run_then_pop(
+        self,
+        connections: HeldConnections,
+        client: redis.Redis,
+        keys: Sequence[Any],
+        args: Sequence[Any],
+        then_pop: Optional[Tuple[str, int]],
+    ) -> Any:
+        """
+        :meth:`run`, and with ``then_pop=(queue_key, timeout)``, a ``BLPOP`` pipelined right behind it, left pending
+        for :meth:`HeldConnections.pop` (see :meth:`HeldConnections.execute_then_pop`).
+        """
+        command = ('EVALSHA', self.sha, len(keys), *keys, *args)
         try:
-            return connections.execute(client, 'EVALSHA', self.sha, len(keys), *keys, *args)
+            if then_pop is None:
+                return connections.execute(client, *command)
+            return connections.execute_then_pop(client, command, *then_pop)
         except NoScriptError:
             connections.execute(client, 'SCRIPT', 'LOAD', self._source)
-            return connections.execute(client, 'EVALSHA', self.sha, len(keys), *keys, *args)
+            return connections.execute(client, *command)
 
 
 class SendMessageToQueueCommand(LuaRedisCommand):
@@ -124,13 +142,21 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
         frames: List[bytes],
         expiry: int,
         capacity: int,
+        then_pop: Optional[Tuple[str, int]] = None,
     ) -> None:
         """
         Atomically append ``frames`` to the queue unless it is full.
 
+        :param then_pop: ``(queue_key, timeout)`` to start a :meth:`pop` of that queue (which must live on the same
+                         Redis) in the same round trip; the next :meth:`pop` of it on this thread gets its result.
+                         Ignored unless the ring has one master.
+
         :raises redis.exceptions.ResponseError: ``queue full`` if the queue is full, or any other Redis error.
         """
-        send_message_to_queue.run(self.held_connections, connection, keys=[queue_key], args=[expiry, capacity, *frames])
+        send_message_to_queue.run_then_pop(
+            self.held_connections, connection, [queue_key], [expiry, capacity, *frames],
+            then_pop if self._ring_size == 1 else None,
+        )
 
     def pop(self, connection: redis.Redis, queue_key: str, timeout: int) -> Optional[bytes]:
         """
@@ -138,7 +164,15 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
 
         :raises redis.exceptions.RedisError: If Redis cannot be reached or fails.
         """
-        result = self.held_connections.execute(connection, 'BLPOP', queue_key, timeout)
+        result = self.held_connections.pop(connection, queue_key, timeout)
+        return None if result is None else result[1]
+
+    def take_back_pending_pop(self, connection: redis.Redis, queue_key: str) -> Optional[bytes]:
+        """
+        Wait for the pop that :meth:`send_message_to_queue` started on this thread with ``then_pop``, if any, and
+        return the message it took (which nobody else can now receive), or ``None``.
+        """
+        result = self.held_connections.take_back_pending_pop(connection, queue_key)
         return None if result is None else result[1]
 
     @abc.abstractmethod
