@@ -6,7 +6,8 @@ The entry point of a PySOA service. In the service's ``__main__.py`` (or ``stand
     if __name__ == '__main__':
         standalone.simple_main(lambda: MyServer)
 
-and run it with ``python -m my_service -s my_service.settings [--fork N] [--no-respawn] [--use-file-watcher]``.
+and run it with ``python -m my_service -s my_service.settings [--fork N] [--no-respawn] [--use-file-watcher]``
+(with ``--fork``, also ``--hung-worker-timeout``, ``--startup-timeout`` and ``--shutdown-timeout``).
 Django services use :func:`django_main` instead.
 
 Importing this module from a script run by path (``python my_service/standalone.py``) exits with status 99: that
@@ -23,6 +24,10 @@ from typing import (
     Type,
 )
 
+from pysoa.server.internal._watchdog import (
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_STARTUP_TIMEOUT,
+)
 from pysoa.server.server import Server
 from pysoa.utils import get_python_interpreter_arguments
 
@@ -52,6 +57,16 @@ if is_double_import():
     sys.exit(99)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float('inf'):
+        raise argparse.ArgumentTypeError(f'expected a number of seconds (0 or more), got {text!r}')
+    return value
+
+
 def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Run a PySOA service')
     parser.add_argument(
@@ -59,6 +74,22 @@ def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
         help='the number of worker processes to fork (more than 1 to fork; capped at 5 per CPU)',
     )
     parser.add_argument('--no-respawn', action='store_true', help='do not restart forked workers that exit')
+    parser.add_argument(
+        '--hung-worker-timeout', type=_seconds, default=None, metavar='SECONDS',
+        help='with --fork, kill (and replace) a worker that handles one request for longer, and send its caller a '
+             'JOB_TIMEOUT error (default: harakiri timeout + shutdown grace + 10 seconds, off if harakiri is off; '
+             '0: off)',
+    )
+    parser.add_argument(
+        '--startup-timeout', type=_seconds, default=DEFAULT_STARTUP_TIMEOUT, metavar='SECONDS',
+        help='with --fork, kill (and replace) a worker that is not ready this long after it started (default: '
+             '%(default)g; 0: off)',
+    )
+    parser.add_argument(
+        '--shutdown-timeout', type=_seconds, default=DEFAULT_SHUTDOWN_TIMEOUT, metavar='SECONDS',
+        help='with --fork, kill the workers still running this long after a stop signal (default: %(default)g; '
+             '0: wait for them)',
+    )
     parser.add_argument(
         '--use-file-watcher', nargs='?', const='', default=None, metavar='MODULE[,MODULE...]',
         help='restart the server when its code changes (development only); optionally only for modules whose names '
@@ -77,7 +108,14 @@ def _run(server_class: Type[Server], arguments: argparse.Namespace) -> None:
     if arguments.fork_processes > 1:
         from pysoa.server.internal.forking import run_forked_workers
 
-        exit_code = run_forked_workers(server_class, arguments.fork_processes, respawn=not arguments.no_respawn)
+        exit_code = run_forked_workers(
+            server_class,
+            arguments.fork_processes,
+            respawn=not arguments.no_respawn,
+            hung_worker_timeout=arguments.hung_worker_timeout,
+            startup_timeout=arguments.startup_timeout,
+            shutdown_timeout=arguments.shutdown_timeout,
+        )
         if exit_code:
             sys.exit(exit_code)
     else:
@@ -103,8 +141,9 @@ def _main(server_getter: Callable[[], Type[Server]], arguments: argparse.Namespa
 def simple_main(server_getter: Callable[[], Type[Server]]) -> None:
     """
     Run the service whose server class ``server_getter()`` returns, with the options ``--fork N``,
-    ``--no-respawn`` and ``--use-file-watcher [MODULES]`` on top of the server's own (``-s/--settings``,
-    ``-d/--daemon``).
+    ``--no-respawn``, ``--hung-worker-timeout SECONDS``, ``--startup-timeout SECONDS``, ``--shutdown-timeout
+    SECONDS`` and ``--use-file-watcher [MODULES]`` on top of the server's own (``-s/--settings``, ``-d/--daemon``).
+    See :func:`pysoa.server.internal.forking.run_forked_workers` for what the ``--fork`` options do.
     """
     _main(server_getter, _parse_standalone_arguments(django=False))
 
