@@ -258,6 +258,18 @@ class Server:
 
         self._idle_timer.stop()
         self._idle_timer = None
+        self.handle_message(request_id, meta, job_request)
+
+    def handle_message(self, request_id: int, meta: Dict[str, Any], job_request: Any) -> None:
+        """
+        Process one request the transport received, and send its response through the transport (unless the job
+        asked for none). :meth:`handle_next_request` calls it for each request it receives; the local transport calls
+        it directly with the request a client sends.
+
+        :param request_id: The request's id.
+        :param meta: The request's ``meta``, passed back to the transport with the response.
+        :param job_request: The job request, as received (not yet validated).
+        """
         self._set_busy_metrics(True)
         self.metrics.publish_all()
 

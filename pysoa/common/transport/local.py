@@ -114,7 +114,6 @@ class LocalClientTransport(ClientTransport, ServerTransport):
         self.server.transport = self
         self.server.setup()
 
-        self._current_request: Optional[ReceivedMessage] = None
         self._responses: Deque[ReceivedMessage] = collections.deque()
 
     def send_request_message(
@@ -125,22 +124,19 @@ class LocalClientTransport(ClientTransport, ServerTransport):
         message_expiry_in_seconds: Optional[int] = None,
     ) -> None:
         """Run the request through the server now; its response waits for :meth:`receive_response_message`."""
-        self._current_request = ReceivedMessage(request_id, meta, body)
-        try:
-            self.server.handle_next_request()
-        finally:
-            self._current_request = None
+        self.server.handle_message(request_id, meta, body)
 
     def describe(self) -> str:
         return _LOCAL_DESCRIPTION
 
     def receive_request_message(self) -> ReceivedMessage:
-        """Hand the server the request being sent; it may take it only once."""
-        request = self._current_request
-        if request is None:
-            raise RuntimeError('Local server tried to receive message more than once')
-        self._current_request = None
-        return request
+        """
+        Not for the server to call: :meth:`send_request_message` hands it each request directly (so, as PySOA 1.4.9
+        put it, the request was already received).
+
+        :raises RuntimeError: Always.
+        """
+        raise RuntimeError('Local server tried to receive message more than once')
 
     def send_response_message(self, request_id: int, meta: Dict[str, Any], body: Dict[str, Any]) -> None:
         """Queue the server's response for the client."""

@@ -289,6 +289,20 @@ def test_server_can_receive_the_request_being_sent_only_once() -> None:
     assert transport.receive_response_message().body['actions'][0]['body'] == {'ok': True}  # type: ignore[index]
 
 
+def test_each_request_goes_to_the_servers_handle_message_without_its_receive_loop() -> None:
+    class NoReceiveLoopService(LocalService):
+        def handle_next_request(self) -> None:
+            raise AssertionError('the local transport must not go through the receive loop')
+
+    transport = make_transport(server_class=NoReceiveLoopService)
+
+    transport.send_request_message(7, {}, job({'action': 'echo', 'body': {'direct': True}}))
+
+    response = transport.receive_response_message()
+    assert response.request_id == 7
+    assert response.body['actions'][0]['body'] == {'direct': True}  # type: ignore[index]
+
+
 def test_server_cannot_receive_when_no_request_is_being_sent() -> None:
     transport = make_transport()
     transport.send_request_message(1, {}, job({'action': 'echo'}))
