@@ -100,26 +100,23 @@ def _versions(module_names: Sequence[str]) -> Dict[str, Any]:
 
 def run_server(port: int, profile: Optional[str] = None) -> None:
     """
-    Serve the benchmark service until SIGTERM, one request at a time, like a single PySOA worker process. With
-    ``profile``, the serving loop runs under cProfile, whose statistics are written to that file at the end.
+    Serve the benchmark service until SIGTERM, like a single PySOA worker process: through ``Server.run()``, which
+    prints ``ready`` once set up and stops after the request in progress on SIGTERM. With ``profile``, the server
+    runs under cProfile, whose statistics are written to that file at the end.
     """
     from round_trip_service import (
         RoundTripServer,
         redis_server_settings,
     )
 
-    server = RoundTripServer(RoundTripServer.settings_class(redis_server_settings(port)))
-    profiler = _Profiler(profile)
-    signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        server.setup()
-        print('ready', flush=True)
-        with profiler:
-            while True:
-                server.handle_next_request()
-    except _Stop:
-        pass
-    server.teardown()
+    class ReadyServer(RoundTripServer):
+        def setup(self) -> None:
+            super().setup()
+            print('ready', flush=True)
+
+    server = ReadyServer(ReadyServer.settings_class(redis_server_settings(port)))
+    with _Profiler(profile):
+        server.run()
 
 
 def _pysoa_call(transport: Dict[str, Any], action: str) -> Call:

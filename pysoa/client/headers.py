@@ -66,7 +66,7 @@ def make_context_header(
     if correlation_id is not None:
         context['correlation_id'] = correlation_id
     elif not base_context.get('correlation_id'):
-        context['correlation_id'] = uuid.uuid1().hex
+        context['correlation_id'] = uuid.uuid4().hex
 
     if context_extra:
         context.update((key, value) for key, value in context_extra.items() if key != 'switches')
