@@ -28,6 +28,7 @@ __all__ = (
     'JobRequest',
     'JobResponse',
     'UnicodeKeysDict',
+    'str_key',
 )
 
 Body = Dict[str, Any]

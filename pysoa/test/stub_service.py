@@ -94,6 +94,7 @@ __all__ = (
     'StubClientTransport',
     'StubClientTransportSchema',
     'StubServer',
+    'StubbedActionMock',
     'get_stubbed_requests',
     'get_stubbed_responses',
     'stub_action',

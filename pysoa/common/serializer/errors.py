@@ -8,6 +8,8 @@ __all__ = (
     'InvalidInput',
     'InvalidMessage',
     'SerializationError',
+    'cannot_deserialize',
+    'cannot_serialize',
 )
 
 

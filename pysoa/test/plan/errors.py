@@ -9,6 +9,7 @@ __all__ = (
     'FixtureLoadError',
     'FixtureSyntaxError',
     'StatusError',
+    'set_fixture_line',
 )
 
 

@@ -77,6 +77,7 @@ __all__ = (
     'ActionCase',
     'ActionDirective',
     'ActionResults',
+    'ChecksNothingAfterActions',
     'Directive',
     'TestCase',
     'TestFixture',

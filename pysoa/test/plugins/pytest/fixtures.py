@@ -38,6 +38,15 @@ from pysoa.common.types import (
 from pysoa.server.server import Server
 
 
+__all__ = (
+    'action_stubber',
+    'server_settings',
+    'service_client',
+    'service_client_class',
+    'service_client_settings',
+)
+
+
 @pytest.fixture(scope='module')
 def server_settings(server_class: Type[Server]) -> Dict[str, Any]:
     """The settings of the server under test: Django's ``SOA_SERVER_SETTINGS``, or the module in

@@ -35,6 +35,14 @@ import pytest
 
 __all__ = (
     'PLUGIN_STATISTICS',
+    'PlanFixture',
+    'PlanTestItem',
+    'ServicePlanClass',
+    'pytest_addoption',
+    'pytest_collection_modifyitems',
+    'pytest_configure',
+    'pytest_pycollect_makeitem',
+    'pytest_runtest_teardown',
 )
 
 PLUGIN_STATISTICS: Dict[str, int] = {

@@ -32,6 +32,7 @@ __all__ = (
     'CannotGetConnectionError',
     'LuaRedisCommand',
     'SendMessageToQueueCommand',
+    'connection_settings',
 )
 
 

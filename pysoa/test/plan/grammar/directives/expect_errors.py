@@ -44,7 +44,15 @@ from pysoa.test.plan.grammar.directive import (
 )
 
 
-__all__ = ()
+__all__ = (
+    'ExpectErrorDirective',
+    'ExpectErrorFieldDirective',
+    'ExpectErrorFieldMessageDirective',
+    'ExpectErrorMessageDirective',
+    'ExpectNoErrorsDirective',
+    'format_errors',
+    'server_error_details',
+)
 
 ErrorCodeGrammar = Regex(r'[A-Za-z0-9_-]+').set_name('error code')
 FieldNameGrammar = Regex(r'[A-Za-z0-9_.{}\[\]-]+').set_name('field name')

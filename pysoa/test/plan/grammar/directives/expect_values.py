@@ -58,7 +58,12 @@ from pysoa.test.plan.grammar.tools import (
 )
 
 
-__all__ = ()
+__all__ = (
+    'ExpectAnyValueDirective',
+    'ExpectNoneDirective',
+    'ExpectNotPresentDirective',
+    'ExpectValueDirective',
+)
 
 
 def _attribute_value() -> ParserElement:

@@ -34,7 +34,10 @@ from pysoa.test.plan.grammar.directive import (
 )
 
 
-__all__ = ()
+__all__ = (
+    'FreezeTimeActionDirective',
+    'FreezeTimeTestDirective',
+)
 
 _TIMESTAMP = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$')
 _TIMESTAMP_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
@@ -75,8 +78,8 @@ def _ingest(case: Dict[str, Any], parse_results: ParseResults, file_name: str, l
     try:
         import freezegun  # noqa: F401
     except ImportError:
-        raise syntax_error('The `freeze time` directive needs freezegun: pip install freezegun', file_name,
-                           line_number) from None
+        raise syntax_error("The `freeze time` directive needs freezegun, which comes with PySOA's testing extra: "
+                           "pip install 'pysoa[testing]'", file_name, line_number) from None
     case['freeze_time'] = value
     case[CLOCK_KEY] = _FrozenClock(value)
 

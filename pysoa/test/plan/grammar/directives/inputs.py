@@ -25,7 +25,9 @@ from pysoa.test.plan.grammar.directive import (
 from pysoa.test.plan.grammar.tools import path_put
 
 
-__all__ = ()
+__all__ = (
+    'ActionInputDirective',
+)
 
 INPUT_KEYS = {'': 'inputs', 'control': 'job_control_inputs', 'context': 'job_context_inputs'}
 """Where the inputs go in the action case: the action body, the job control header, the job context header."""

@@ -22,7 +22,12 @@ from pysoa.test.plan.grammar.directive import (
 )
 
 
-__all__ = ()
+__all__ = (
+    'FixtureCommentDirective',
+    'TestDescriptionDirective',
+    'TestNameDirective',
+    'TestSkipDirective',
+)
 
 
 class _HeaderDirective(ChecksNothingAfterActions, Directive):

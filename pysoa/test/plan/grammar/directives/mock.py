@@ -48,7 +48,12 @@ from pysoa.test.plan.grammar.directives._mocking import (
 )
 
 
-__all__ = ()
+__all__ = (
+    'MockAssertCalledForActionDirective',
+    'MockAssertCalledForTestDirective',
+    'MockResultForActionDirective',
+    'MockResultForTestDirective',
+)
 
 _IDENTIFIER = r'[A-Za-z_][A-Za-z0-9_]*'
 MockTargetGrammar = Regex(rf'{_IDENTIFIER}(\.{_IDENTIFIER})*').set_name('mock target (package.module.Name)')

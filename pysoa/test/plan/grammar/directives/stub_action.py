@@ -58,7 +58,14 @@ from pysoa.test.plan.grammar.directives.expect_errors import (
 from pysoa.test.plan.grammar.tools import path_put
 
 
-__all__ = ()
+__all__ = (
+    'StubActionBodyForActionDirective',
+    'StubActionBodyForTestDirective',
+    'StubActionCalledForActionDirective',
+    'StubActionCalledForTestDirective',
+    'StubActionErrorForActionDirective',
+    'StubActionErrorForTestDirective',
+)
 
 StubServiceGrammar = Regex(r'[A-Za-z0-9_]+').set_name('service name')
 StubActionGrammar = Regex(r'[A-Za-z0-9_.]+').set_name('action name')
