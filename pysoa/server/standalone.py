@@ -24,6 +24,10 @@ from typing import (
     Type,
 )
 
+from pysoa.server.internal._metrics_endpoint import (
+    metrics_address,
+    start_metrics_endpoint,
+)
 from pysoa.server.internal._watchdog import (
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_STARTUP_TIMEOUT,
@@ -91,6 +95,11 @@ def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
              '0: wait for them)',
     )
     parser.add_argument(
+        '--metrics-port', type=metrics_address, default=None, metavar='[HOST:]PORT',
+        help='serve the metrics of the pysoa.contrib.prometheus recorder over HTTP on this port (of every interface '
+             'unless HOST is given), for Prometheus to scrape; with --fork, the supervisor serves those of all workers',
+    )
+    parser.add_argument(
         '--use-file-watcher', nargs='?', const='', default=None, metavar='MODULE[,MODULE...]',
         help='restart the server when its code changes (development only); optionally only for modules whose names '
              'start with these comma-separated prefixes',
@@ -105,6 +114,7 @@ def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
 
 
 def _run(server_class: Type[Server], arguments: argparse.Namespace) -> None:
+    start_metrics_endpoint(arguments.metrics_port, forked=arguments.fork_processes > 1)
     if arguments.fork_processes > 1:
         from pysoa.server.internal.forking import run_forked_workers
 

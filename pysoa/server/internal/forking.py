@@ -25,6 +25,7 @@ from typing import (
 
 from pysoa.common.errors import Error
 from pysoa.server.exit_codes import WORKERS_FAILED_EXIT_CODE
+from pysoa.server.internal._metrics_endpoint import worker_exited as metrics_worker_exited
 from pysoa.server.internal._watchdog import (
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_STARTUP_TIMEOUT,
@@ -190,6 +191,7 @@ class _Supervisor:
         """Forget the worker; if it died handling a request, answer that request's caller for it (in a thread)."""
         with self.lock:
             self.workers.pop(index, None)
+        metrics_worker_exited(worker.pid)
         status = self.states.status(index)
         if status is None or status.phase != WorkerPhase.BUSY:
             return
