@@ -24,14 +24,8 @@ from typing import (
     Type,
 )
 
-from pysoa.server.internal._metrics_endpoint import (
-    metrics_address,
-    start_metrics_endpoint,
-)
-from pysoa.server.internal._watchdog import (
-    DEFAULT_SHUTDOWN_TIMEOUT,
-    DEFAULT_STARTUP_TIMEOUT,
-)
+from pysoa.server.internal._command_line import parse_service_arguments
+from pysoa.server.internal._metrics_endpoint import start_metrics_endpoint
 from pysoa.server.server import Server
 from pysoa.utils import get_python_interpreter_arguments
 
@@ -61,56 +55,8 @@ if is_double_import():
     sys.exit(99)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float('inf'):
-        raise argparse.ArgumentTypeError(f'expected a number of seconds (0 or more), got {text!r}')
-    return value
-
-
 def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Run a PySOA service')
-    parser.add_argument(
-        '-f', '--fork-processes', '--fork', dest='fork_processes', type=int, default=0,
-        help='the number of worker processes to fork (more than 1 to fork; capped at 5 per CPU)',
-    )
-    parser.add_argument('--no-respawn', action='store_true', help='do not restart forked workers that exit')
-    parser.add_argument(
-        '--hung-worker-timeout', type=_seconds, default=None, metavar='SECONDS',
-        help='with --fork, kill (and replace) a worker that handles one request for longer, and send its caller a '
-             'JOB_TIMEOUT error (default: harakiri timeout + shutdown grace + 10 seconds, off if harakiri is off; '
-             '0: off)',
-    )
-    parser.add_argument(
-        '--startup-timeout', type=_seconds, default=DEFAULT_STARTUP_TIMEOUT, metavar='SECONDS',
-        help='with --fork, kill (and replace) a worker that is not ready this long after it started (default: '
-             '%(default)g; 0: off)',
-    )
-    parser.add_argument(
-        '--shutdown-timeout', type=_seconds, default=DEFAULT_SHUTDOWN_TIMEOUT, metavar='SECONDS',
-        help='with --fork, kill the workers still running this long after a stop signal (default: %(default)g; '
-             '0: wait for them)',
-    )
-    parser.add_argument(
-        '--metrics-port', type=metrics_address, default=None, metavar='[HOST:]PORT',
-        help='serve the metrics of the pysoa.contrib.prometheus recorder over HTTP on this port (of every interface '
-             'unless HOST is given), for Prometheus to scrape; with --fork, the supervisor serves those of all workers',
-    )
-    parser.add_argument(
-        '--use-file-watcher', nargs='?', const='', default=None, metavar='MODULE[,MODULE...]',
-        help='restart the server when its code changes (development only); optionally only for modules whose names '
-             'start with these comma-separated prefixes',
-    )
-    if django:
-        parser.add_argument(
-            '-s', '--settings', required='DJANGO_SETTINGS_MODULE' not in os.environ,
-            help='the Django settings module (default: $DJANGO_SETTINGS_MODULE)',
-        )
-    arguments, _unknown = parser.parse_known_args()
-    return arguments
+    return parse_service_arguments(None, use_django=django)
 
 
 def _run(server_class: Type[Server], arguments: argparse.Namespace) -> None:
@@ -150,10 +96,11 @@ def _main(server_getter: Callable[[], Type[Server]], arguments: argparse.Namespa
 
 def simple_main(server_getter: Callable[[], Type[Server]]) -> None:
     """
-    Run the service whose server class ``server_getter()`` returns, with the options ``--fork N``,
-    ``--no-respawn``, ``--hung-worker-timeout SECONDS``, ``--startup-timeout SECONDS``, ``--shutdown-timeout
-    SECONDS`` and ``--use-file-watcher [MODULES]`` on top of the server's own (``-s/--settings``, ``-d/--daemon``).
-    See :func:`pysoa.server.internal.forking.run_forked_workers` for what the ``--fork`` options do.
+    Run the service whose server class ``server_getter()`` returns, with the options ``-s/--settings MODULE``,
+    ``-d/--daemon``, ``--fork N``, ``--no-respawn``, ``--hung-worker-timeout SECONDS``, ``--startup-timeout
+    SECONDS``, ``--shutdown-timeout SECONDS``, ``--metrics-port [HOST:]PORT`` and ``--use-file-watcher [MODULES]``
+    (``--help`` describes each; an unknown option is a usage error, exit status 2). See
+    :func:`pysoa.server.internal.forking.run_forked_workers` for what the ``--fork`` options do.
     """
     _main(server_getter, _parse_standalone_arguments(django=False))
 

@@ -1,6 +1,6 @@
 """
 The command line of a service (``pysoa.server.standalone`` and ``Server.main``): the double-import guard, the
-settings option, unknown options, and ``--daemon``.
+settings option, ``--help``, unknown options (a usage error), and ``--daemon``.
 """
 
 import os
@@ -83,13 +83,24 @@ def test_settings_module_may_name_its_variable_settings(
     assert call(client, 'sample', 'who_am_i').body['pid'] == service.pid
 
 
-def test_unknown_options_are_ignored(
-    start_sample_service: StartService, client: Client,
-) -> None:
-    service = start_sample_service('--not-a-pysoa-option', '--fork', '1')
-    service.wait_until_serving()
+def test_unknown_option_is_a_usage_error_naming_the_program(start_sample_service: StartService) -> None:
+    service = start_sample_service('--not-a-pysoa-option')
 
-    assert call(client, 'sample', 'who_am_i').body['pid'] == service.pid
+    assert service.wait(30) == 2
+    assert f'python -m {SAMPLE_MODULE}: error: unrecognized arguments: --not-a-pysoa-option' in service.output()
+
+
+def test_help_lists_every_option_of_the_service_command_line(start_service: StartService) -> None:
+    service = start_service('-m', SAMPLE_MODULE, '--help')
+
+    assert service.wait(30) == 0
+    output = service.output()
+    assert f'usage: python -m {SAMPLE_MODULE}' in output
+    for option in (
+        '-s MODULE, --settings MODULE', '-d, --daemon', '--fork N', '--no-respawn', '--hung-worker-timeout SECONDS',
+        '--startup-timeout SECONDS', '--shutdown-timeout SECONDS', '--metrics-port [HOST:]PORT', '--use-file-watcher',
+    ):
+        assert option in output
 
 
 def test_daemon_option_prints_the_pid_of_the_serving_background_process(

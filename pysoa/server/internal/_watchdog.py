@@ -18,6 +18,10 @@ from pysoa.common.constants import (
     ERROR_CODE_SERVER_ERROR,
 )
 from pysoa.common.errors import Error
+from pysoa.server.internal._command_line import (
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_STARTUP_TIMEOUT,
+)
 from pysoa.server.internal._worker_state import (
     WorkerPhase,
     WorkerStatus,
@@ -48,8 +52,6 @@ __all__ = (
     'shutdown_kill',
 )
 
-DEFAULT_STARTUP_TIMEOUT = 60.0
-DEFAULT_SHUTDOWN_TIMEOUT = 30.0
 #: Seconds added to ``harakiri.timeout + harakiri.shutdown_grace`` for the default hung-worker timeout: by then a
 #: worker whose signal handlers can run has been stopped by harakiri.
 HUNG_WORKER_TIMEOUT_MARGIN = 10.0

@@ -11,6 +11,8 @@ from typing import (
     Sequence,
 )
 
+from pysoa.server.internal._command_line import parse_service_arguments
+
 
 __all__ = (
     'daemonize',
@@ -23,19 +25,12 @@ __all__ = (
 def parse_server_arguments(
     service_name: str, use_django: bool, argv: Optional[Sequence[str]] = None,
 ) -> argparse.Namespace:
-    """Parse the server's own command-line options, ignoring the options of ``pysoa.server.standalone``."""
-    parser = argparse.ArgumentParser(description=f'Server for the {service_name} SOA service')
-    parser.add_argument(
-        '-d', '--daemon', action='store_true',
-        help='run the server process as a daemon (fork once; the parent prints the PID and exits)',
-    )
-    if not use_django:
-        parser.add_argument(
-            '-s', '--settings', required=True,
-            help='the settings module to use (its SOA_SERVER_SETTINGS or settings variable)',
-        )
-    arguments, _unknown = parser.parse_known_args(argv)
-    return arguments
+    """
+    Parse the service's command line (by default ``sys.argv[1:]``): every option of a service, those of
+    :mod:`pysoa.server.standalone` included. A missing ``-s/--settings`` (without Django), an invalid value or an
+    unknown option prints the usage and exits with status 2.
+    """
+    return parse_service_arguments(service_name, use_django, argv)
 
 
 def load_settings_module(module_name: str) -> Dict[str, Any]:
