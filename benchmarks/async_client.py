@@ -1,0 +1,466 @@
+"""
+The asyncio client (``pysoa.client.aio.AsyncClient``) against the synchronous ``Client``, over Redis, against one
+standalone service with two forked workers (``round_trip_service --fork 2``), in one run:
+
+- concurrent: 1,000 ``call_action`` coroutines on one event loop and one ``AsyncClient``, versus 32 threads of the
+  synchronous client (one ``Client`` each), each calling back to back for ``--seconds``; calls per second and the
+  client process's CPU time per call;
+- pending: 10,000 ``call_action`` tasks started at once on one ``AsyncClient``, all waiting together; whether every one
+  got its own answer;
+- sequential: one call at a time, each timed alone, with either client; the median (p50) latency.
+
+Every client runs in a process of its own (this script, in a worker role), so that its CPU time is its own. The rows
+of a round run one at a time, in an order rotated from round to round, and the summary gives medians over rounds.
+
+    .venv/bin/python benchmarks/async_client.py [--rounds N] [--seconds S] [--concurrency C] [--threads T]
+        [--pending N] [--sequential-calls N] [--warmup N] [--redis-port P] [--redis-server BINARY] [--json FILE]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import statistics
+import sys
+import threading
+import time
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+)
+
+from benchmark_harness import (
+    HERE,
+    REPO_ROOT,
+    BenchmarkError,
+    ProcessGroup,
+    Progress,
+    RedisServer,
+    find_redis_server,
+    format_table,
+    free_port,
+    load_average,
+    run_client,
+    run_environment,
+    run_main,
+    tail,
+)
+
+
+FORK_PROCESSES = 2
+SERVICE_READY = 'round_trip_bench ready'
+REDIS_PORT_VARIABLE = 'ROUND_TRIP_BENCH_REDIS_PORT'
+ACTION = 'echo'
+
+ROWS = ('async_concurrent', 'sync_threads', 'async_sequential', 'sync_sequential')
+
+
+# Workers: each runs in a process of its own and prints one JSON object ----------------------------------------------
+
+def _client_config(port: int) -> Dict[str, Any]:
+    from round_trip_service import (
+        SERVICE_NAME,
+        redis_transport_kwargs,
+    )
+
+    return {SERVICE_NAME: {'transport': {
+        'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
+        'kwargs': redis_transport_kwargs(port),
+    }}}
+
+
+def _check(body: Any, i: int) -> None:
+    from round_trip_service import expected_response
+
+    if body != expected_response(ACTION, i):
+        raise AssertionError(f'{ACTION}({i}) returned {body!r}')
+
+
+def worker_async_concurrent(port: int, concurrency: int, seconds: float, warmup: int) -> Dict[str, Any]:
+    """``concurrency`` coroutines on one loop and one AsyncClient, each calling back to back for ``seconds``."""
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.aio import AsyncClient
+
+    async def run() -> Dict[str, Any]:
+        async with AsyncClient(_client_config(port)) as client:
+            async def call(i: int) -> None:
+                response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
+                _check(response.body, i)
+
+            await asyncio.gather(*(call(i) for i in range(warmup)))
+            deadline = time.monotonic() + seconds
+            counts = [0] * concurrency
+
+            async def work(index: int) -> None:
+                n = 0
+                while time.monotonic() < deadline:
+                    await call(index * 1000000 + n)
+                    n += 1
+                counts[index] = n
+
+            cpu_started, started = time.process_time(), time.monotonic()
+            await asyncio.gather(*(work(index) for index in range(concurrency)))
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+        return {'calls': sum(counts), 'elapsed': elapsed, 'cpu': cpu}
+
+    return asyncio.run(run())
+
+
+def worker_sync_threads(port: int, threads: int, seconds: float, warmup: int) -> Dict[str, Any]:
+    """``threads`` threads, each with its own Client, calling back to back for ``seconds``."""
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.client import Client
+
+    warmed_up = threading.Barrier(threads + 1)
+    go = threading.Event()
+    window: Dict[str, float] = {}
+    counts = [0] * threads
+    errors: List[BaseException] = []
+
+    def work(index: int) -> None:
+        client = Client(_client_config(port))
+        try:
+            for i in range(max(1, warmup // threads)):
+                _check(client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i)).body, i)
+        except BaseException as e:
+            errors.append(e)
+            warmed_up.abort()
+            return
+        warmed_up.wait()
+        go.wait()
+        n = 0
+        try:
+            while time.monotonic() < window['deadline']:
+                i = index * 1000000 + n
+                _check(client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i)).body, i)
+                n += 1
+        except BaseException as e:
+            errors.append(e)
+        counts[index] = n
+
+    workers = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        warmed_up.wait()
+    except threading.BrokenBarrierError:
+        raise errors[0] from None
+    cpu_started, started = time.process_time(), time.monotonic()
+    window['deadline'] = started + seconds
+    go.set()
+    for worker in workers:
+        worker.join()
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+    if errors:
+        raise errors[0]
+    return {'calls': sum(counts), 'elapsed': elapsed, 'cpu': cpu}
+
+
+def worker_async_pending(port: int, pending: int) -> Dict[str, Any]:
+    """``pending`` calls started at once on one AsyncClient; how many waited together, and how many failed."""
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.aio import AsyncClient
+
+    async def run() -> Dict[str, Any]:
+        async with AsyncClient(_client_config(port)) as client:
+            await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, 0))
+            handler = client.handlers[SERVICE_NAME]
+            most_waiting = 0
+
+            async def call(i: int) -> None:
+                nonlocal most_waiting
+                response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i), timeout=120)
+                most_waiting = max(most_waiting, handler.waiting)
+                _check(response.body, i)
+
+            started = time.monotonic()
+            outcomes = await asyncio.gather(*(call(i) for i in range(pending)), return_exceptions=True)
+            elapsed = time.monotonic() - started
+        errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+        return {
+            'calls': pending, 'errors': len(errors), 'first_errors': errors[:3], 'most_waiting': most_waiting,
+            'elapsed': elapsed,
+        }
+
+    return asyncio.run(run())
+
+
+def _latencies(call: Callable[[int], None], calls: int, warmup: int) -> Dict[str, Any]:
+    for i in range(warmup):
+        call(i)
+    latencies = []
+    cpu_started = time.process_time()
+    for i in range(calls):
+        started = time.perf_counter_ns()
+        call(i)
+        latencies.append(time.perf_counter_ns() - started)
+    cpu = time.process_time() - cpu_started
+    return {'calls': calls, 'p50_us': statistics.median(latencies) / 1000, 'mean_us': statistics.mean(latencies) / 1000,
+            'cpu': cpu}
+
+
+def worker_sync_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.client import Client
+
+    client = Client(_client_config(port))
+
+    def call(i: int) -> None:
+        _check(client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i)).body, i)
+
+    return _latencies(call, calls, warmup)
+
+
+def worker_async_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.aio import AsyncClient
+
+    async def run() -> Dict[str, Any]:
+        async with AsyncClient(_client_config(port)) as client:
+            for i in range(warmup):
+                _check((await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))).body, i)
+            latencies = []
+            cpu_started = time.process_time()
+            for i in range(calls):
+                started = time.perf_counter_ns()
+                response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
+                latencies.append(time.perf_counter_ns() - started)
+                _check(response.body, i)
+            cpu = time.process_time() - cpu_started
+        return {'calls': calls, 'p50_us': statistics.median(latencies) / 1000,
+                'mean_us': statistics.mean(latencies) / 1000, 'cpu': cpu}
+
+    return asyncio.run(run())
+
+
+def run_worker(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog='async_client.py worker')
+    parser.add_argument('role', choices=(*ROWS, 'async_pending'))
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--seconds', type=float, default=5.0)
+    parser.add_argument('--concurrency', type=int, default=1000)
+    parser.add_argument('--threads', type=int, default=32)
+    parser.add_argument('--pending', type=int, default=10000)
+    parser.add_argument('--calls', type=int, default=2000)
+    parser.add_argument('--warmup', type=int, default=200)
+    arguments = parser.parse_args(argv)
+    sys.path[:0] = [str(REPO_ROOT), str(HERE)]
+    role, port = arguments.role, arguments.port
+    if role == 'async_concurrent':
+        result = worker_async_concurrent(port, arguments.concurrency, arguments.seconds, arguments.warmup)
+    elif role == 'sync_threads':
+        result = worker_sync_threads(port, arguments.threads, arguments.seconds, arguments.warmup)
+    elif role == 'async_pending':
+        result = worker_async_pending(port, arguments.pending)
+    elif role == 'async_sequential':
+        result = worker_async_sequential(port, arguments.calls, arguments.warmup)
+    else:
+        result = worker_sync_sequential(port, arguments.calls, arguments.warmup)
+    print(json.dumps(result))
+
+
+# The run --------------------------------------------------------------------------------------------------------------
+
+def _start_service(port: int, processes: ProcessGroup, work_dir: pathlib.Path) -> None:
+    """``python -m round_trip_service --fork 2`` (this checkout's pysoa); returns once every worker is ready."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith('PYTHON')}
+    environment['PYTHONPATH'] = os.pathsep.join([str(HERE), str(REPO_ROOT)])
+    environment[REDIS_PORT_VARIABLE] = str(port)
+    command = [
+        sys.executable, '-s', '-B', '-m', 'round_trip_service', '-s', 'round_trip_service',
+        '--fork', str(FORK_PROCESSES),
+    ]
+    log = work_dir / 'service.log'
+    service = processes.start(command, work_dir, log, read_stdout=False, env=environment)
+    deadline = time.monotonic() + 60
+    def ready_workers() -> int:
+        return len([line for line in log.read_text(errors='replace').splitlines() if SERVICE_READY in line])
+
+    while ready_workers() < FORK_PROCESSES:
+        if service.poll() is not None or time.monotonic() > deadline:
+            raise BenchmarkError(f'the service did not start:\n{tail(log)}')
+        time.sleep(0.05)
+
+
+def _worker(role: str, arguments: argparse.Namespace, port: int, work_dir: pathlib.Path) -> Dict[str, Any]:
+    command = [
+        # -E: no PYTHON* environment variables; -s: no user site; -B: no bytecode written into the checkout.
+        sys.executable, '-E', '-s', '-B', str(pathlib.Path(__file__).resolve()), 'worker', role, '--port', str(port),
+        '--seconds', str(arguments.seconds), '--concurrency', str(arguments.concurrency),
+        '--threads', str(arguments.threads), '--pending', str(arguments.pending),
+        '--calls', str(arguments.sequential_calls), '--warmup', str(arguments.warmup),
+    ]
+    return run_client(command, work_dir, role, timeout=arguments.seconds + 300)
+
+
+def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_dir: pathlib.Path) -> Dict[str, Any]:
+    load_before = load_average()
+    progress = Progress(3 + arguments.rounds * len(ROWS))
+    progress.step('starting redis-server')
+    redis_server = RedisServer(
+        find_redis_server(arguments.redis_server), arguments.redis_port or free_port(), work_dir, processes,
+    ).start()
+    progress.step(f'starting the service (--fork {FORK_PROCESSES})')
+    _start_service(redis_server.port, processes, work_dir)
+
+    rounds: List[Dict[str, Dict[str, Any]]] = []
+    for round_number in range(arguments.rounds):
+        order = ROWS[round_number % len(ROWS):] + ROWS[:round_number % len(ROWS)]
+        results: Dict[str, Dict[str, Any]] = {}
+        for row in order:
+            progress.step(f'round {round_number + 1}: {row}')
+            redis_server.client().flushall()
+            results[row] = _worker(row, arguments, redis_server.port, work_dir)
+        rounds.append(results)
+    progress.step(f'{arguments.pending} calls pending at once')
+    redis_server.client().flushall()
+    pending = _worker('async_pending', arguments, redis_server.port, work_dir)
+
+    return {
+        'settings': {key: getattr(arguments, key) for key in (
+            'rounds', 'seconds', 'concurrency', 'threads', 'pending', 'sequential_calls', 'warmup',
+        )},
+        'environment': run_environment(redis_server, load_before),
+        'rounds': rounds,
+        'pending': pending,
+    }
+
+
+# The report -----------------------------------------------------------------------------------------------------------
+
+def _figures(result: Dict[str, Any], row: str) -> Dict[str, float]:
+    if row in ('async_concurrent', 'sync_threads'):
+        cpu_us = result['cpu'] / result['calls'] * 1e6
+        return {'calls_per_second': result['calls'] / result['elapsed'], 'cpu_us': cpu_us}
+    return {'p50_us': result['p50_us'], 'cpu_us': result['cpu'] / result['calls'] * 1e6}
+
+
+def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
+    medians: Dict[str, Dict[str, float]] = {}
+    for row in ROWS:
+        per_round = [_figures(results[row], row) for results in outcome['rounds']]
+        medians[row] = {name: statistics.median(f[name] for f in per_round) for name in per_round[0]}
+    concurrent_async, concurrent_sync = medians['async_concurrent'], medians['sync_threads']
+    pending = outcome['pending']
+    goals = {
+        'calls/s: async at least sync': concurrent_async['calls_per_second'] >= concurrent_sync['calls_per_second'],
+        'CPU per call: async at most half of sync': concurrent_async['cpu_us'] <= concurrent_sync['cpu_us'] / 2,
+        f'{pending["calls"]} calls pending at once without error': (
+            pending['errors'] == 0 and pending['most_waiting'] > 0
+        ),
+        'sequential p50: async at most sync': medians['async_sequential']['p50_us'] <= medians['sync_sequential'][
+            'p50_us'
+        ],
+    }
+    return {'medians': medians, 'goals': goals}
+
+
+def report(outcome: Dict[str, Any]) -> str:
+    summary = summarize(outcome)
+    outcome['summary'] = summary
+    settings, environment, medians = outcome['settings'], outcome['environment'], summary['medians']
+    lines = [
+        f'AsyncClient vs Client: {settings["rounds"]} rounds; {settings["concurrency"]} coroutines vs '
+        f'{settings["threads"]} threads for {settings["seconds"]:g} s each; {settings["sequential_calls"]} sequential '
+        f'calls; service: round_trip_service --fork {FORK_PROCESSES}, action {ACTION}',
+        f'machine: {environment["machine"]["cpu"]} x {environment["machine"]["cpu_count"]} (shared); load average '
+        f'before {environment["load_average_before"]}, after {environment["load_average_after"]}; Redis '
+        f'{environment["redis_version"]}; Python {sys.version.split()[0]}',
+        '',
+    ]
+    rows = [
+        ['concurrent calls/s', f'{medians["async_concurrent"]["calls_per_second"]:.0f}',
+         f'{medians["sync_threads"]["calls_per_second"]:.0f}',
+         f'{medians["async_concurrent"]["calls_per_second"] / medians["sync_threads"]["calls_per_second"]:.2f}x'],
+        ['concurrent client CPU per call (us)', f'{medians["async_concurrent"]["cpu_us"]:.1f}',
+         f'{medians["sync_threads"]["cpu_us"]:.1f}',
+         f'{medians["async_concurrent"]["cpu_us"] / medians["sync_threads"]["cpu_us"]:.2f}x'],
+        ['sequential p50 latency (us)', f'{medians["async_sequential"]["p50_us"]:.0f}',
+         f'{medians["sync_sequential"]["p50_us"]:.0f}',
+         f'{medians["async_sequential"]["p50_us"] / medians["sync_sequential"]["p50_us"]:.2f}x'],
+        ['sequential client CPU per call (us)', f'{medians["async_sequential"]["cpu_us"]:.1f}',
+         f'{medians["sync_sequential"]["cpu_us"]:.1f}',
+         f'{medians["async_sequential"]["cpu_us"] / medians["sync_sequential"]["cpu_us"]:.2f}x'],
+    ]
+    lines.append(format_table(['median over rounds', 'AsyncClient', 'Client', 'async/sync'], rows))
+    pending = outcome['pending']
+    lines += [
+        '',
+        f'pending: {pending["calls"]} calls started at once on one AsyncClient, up to {pending["most_waiting"]} '
+        f'waiting together; {pending["errors"]} failed {pending["first_errors"] or ""}; all answered in '
+        f'{pending["elapsed"]:.1f} s',
+        '',
+        'round by round (calls/s and CPU us per call; p50 us):',
+    ]
+    round_rows = []
+    for number, results in enumerate(outcome['rounds'], 1):
+        figures = {row: _figures(results[row], row) for row in ROWS}
+        round_rows.append([
+            str(number),
+            f'{figures["async_concurrent"]["calls_per_second"]:.0f} / {figures["async_concurrent"]["cpu_us"]:.1f}',
+            f'{figures["sync_threads"]["calls_per_second"]:.0f} / {figures["sync_threads"]["cpu_us"]:.1f}',
+            f'{figures["async_sequential"]["p50_us"]:.0f}',
+            f'{figures["sync_sequential"]["p50_us"]:.0f}',
+        ])
+    lines.append(format_table(
+        ['round', 'async concurrent', 'sync 32 threads', 'async seq p50', 'sync seq p50'], round_rows,
+    ))
+    lines += ['', 'goals:']
+    lines += [f'  {"met" if met else "NOT MET"}: {goal}' for goal, met in summary['goals'].items()]
+    return '\n'.join(lines)
+
+
+def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--rounds', type=int, default=3, help='rounds of every row (default 3)')
+    parser.add_argument('--seconds', type=float, default=5.0, help='how long each concurrent row calls (default 5)')
+    parser.add_argument('--concurrency', type=int, default=1000, help='coroutines of the AsyncClient (default 1000)')
+    parser.add_argument('--threads', type=int, default=32, help='threads of the synchronous client (default 32)')
+    parser.add_argument('--pending', type=int, default=10000, help='calls started at once (default 10000)')
+    parser.add_argument('--sequential-calls', type=int, default=2000, help='timed sequential calls (default 2000)')
+    parser.add_argument('--warmup', type=int, default=200, help='untimed calls before each row (default 200)')
+    parser.add_argument('--redis-port', type=int, default=0, help='the throwaway redis-server port (default: free)')
+    parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
+    parser.add_argument('--json', help='also write every figure to this file')
+    arguments = parser.parse_args(argv)
+    if min(arguments.rounds, arguments.concurrency, arguments.threads, arguments.pending,
+           arguments.sequential_calls) < 1 or arguments.seconds <= 0 or arguments.warmup < 0:
+        parser.error('--rounds, --seconds, --concurrency, --threads, --pending and --sequential-calls must be positive')
+    return arguments
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == 'worker':
+        run_worker(argv[1:])
+        return 0
+    return run_main(parse_arguments(argv), run_benchmark, report, prefix='pysoa_async_client_')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
