@@ -45,6 +45,14 @@ docs_requires = [
     'sphinx>=7',
 ]
 
+opentelemetry_requires = [
+    'opentelemetry-api>=1.20',
+]
+
+prometheus_requires = [
+    'prometheus_client>=0.18',
+]
+
 setup(
     name='pysoa',
     version=read_version(),
@@ -58,7 +66,15 @@ setup(
     zip_safe=False,
     python_requires='>=3.9',
     install_requires=install_requires,
+    project_urls={
+        'Documentation': 'https://pysoa.readthedocs.io/',
+        'Changelog': 'https://pysoa.readthedocs.io/en/latest/changelog.html',
+        'Download': 'https://pypi.org/project/pysoa/',
+    },
     entry_points={
+        'console_scripts': [
+            'pysoa = pysoa.cli:main',
+        ],
         'pytest11': [
             'pysoa_test_fixtures = pysoa.test.plugins.pytest.fixtures',
             'pysoa_test_plan = pysoa.test.plugins.pytest.plans',
@@ -68,6 +84,8 @@ setup(
         'testing': testing_requires,
         'django': django_requires,
         'docs': docs_requires,
+        'opentelemetry': opentelemetry_requires,
+        'prometheus': prometheus_requires,
     },
     classifiers=[
         'Development Status :: 5 - Production/Stable',
@@ -79,6 +97,8 @@ setup(
         'Programming Language :: Python :: 3.10',
         'Programming Language :: Python :: 3.11',
         'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
+        'Programming Language :: Python :: Implementation :: CPython',
         'Topic :: Software Development :: Libraries :: Application Frameworks',
         'Topic :: System :: Distributed Computing',
         'Typing :: Typed',

@@ -65,3 +65,74 @@ ensure_venv() {
     echo "$wanted" > "$stamp"
     export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
 }
+
+# The unit tests also run on the oldest and newest Python PySOA supports, each in .venv-py<version>: the project with
+# its testing and django extras and UNIT_TEST_TOOLS, pinned by requirements/lock-py<version>.txt where the main lock
+# does not install on that Python (scripts/lock.sh writes those), else by requirements/lock.txt.
+EXTRA_PYTHON_VERSIONS="${PYSOA_EXTRA_PYTHONS-3.9 3.13}"
+UNIT_TEST_TOOLS=(hypothesis pytest-timeout parameterized)
+
+# Prints the interpreter of Python $1 (X.Y): pyenv's newest X.Y.*, else pythonX.Y on the PATH (pyenv's shims of
+# versions that are not selected fail the version check).
+find_python_version() {
+    local version="$1" candidate
+    local candidates=()
+    mapfile -t candidates < <(ls -d "${PYENV_ROOT:-$HOME/.pyenv}/versions/$version".*/bin/"python$version" 2>/dev/null \
+        | sort -V -r)
+    candidates+=("$(command -v "python$version" || true)")
+    for candidate in "${candidates[@]}"; do
+        if [ -n "$candidate" ] && "$candidate" -c \
+                "import sys, venv; sys.exit(sys.version_info[:2] != tuple(int(p) for p in '$version'.split('.')))" \
+                2>/dev/null; then
+            echo "$candidate"; return 0
+        fi
+    done
+    return 1
+}
+
+unit_test_lock_file() {
+    local lock="$PROJECT_ROOT/requirements/lock-py$1.txt"
+    if [ -f "$lock" ]; then echo "$lock"; else echo "$LOCK_FILE"; fi
+}
+
+# Installs what the unit tests need into the virtualenv $1, at the versions of the lock file $2 if given.
+install_unit_test_requirements() {
+    local venv="$1" lock="${2:-}"
+    local python="$venv/bin/python" extras="$PROJECT_ROOT[testing,django]" ranges="$PROJECT_ROOT/dev-requirements.txt"
+    if [ -n "$lock" ]; then
+        PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check pip setuptools wheel \
+            && PIP_CONSTRAINT="$lock" "$python" -m pip install --disable-pip-version-check -e "$extras" \
+                -c "$ranges" "${UNIT_TEST_TOOLS[@]}"
+    else
+        "$python" -m pip install --disable-pip-version-check --upgrade pip setuptools wheel \
+            && "$python" -m pip install --disable-pip-version-check -e "$extras" -c "$ranges" "${UNIT_TEST_TOOLS[@]}"
+    fi
+}
+
+# Creates (once) and refreshes (when setup.py, the ranges or the lock change) .venv-py$1; prints its Python.
+ensure_unit_test_venv() {
+    local version="$1" python venv lock stamp wanted log
+    venv="$PROJECT_ROOT/.venv-py$version"
+    python="$(find_python_version "$version")" || {
+        echo "ERROR: no Python $version found (pyenv install $version, or put python$version on the PATH)" >&2
+        return 1
+    }
+    lock="$(unit_test_lock_file "$version")"
+    if [ ! -x "$venv/bin/python" ]; then
+        "$python" -m venv "$venv" >&2 || return 1
+    fi
+    stamp="$venv/.pysoa-requirements"
+    wanted="$( (cat "$PROJECT_ROOT/setup.py" "$PROJECT_ROOT/dev-requirements.txt" "$lock"; echo "${UNIT_TEST_TOOLS[*]}") \
+        | sha256sum | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "==> Installing PySOA and its unit test requirements into $venv (versions from ${lock#"$PROJECT_ROOT"/})" >&2
+        log="$venv/pysoa-install.log"
+        if ! install_unit_test_requirements "$venv" "$lock" >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            echo "ERROR: installing the requirements failed; the whole log is in $log" >&2
+            return 1
+        fi
+        echo "$wanted" > "$stamp"
+    fi
+    echo "$venv/bin/python"
+}

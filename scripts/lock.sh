@@ -36,4 +36,23 @@ echo "==> Resolving requirements/interop-lock.txt with $interop_python"
     header "$work/interop/bin/python" "the virtualenv of PySOA 1.4.9 (tests/support/original_pysoa.py)"
     "$work/interop/bin/python" -m pip freeze --all --disable-pip-version-check
 } > requirements/interop-lock.txt
+# The unit tests' virtualenvs on the oldest and newest supported Pythons use requirements/lock.txt where it installs,
+# and a lock of their own, requirements/lock-py<version>.txt, where it does not.
+for version in $EXTRA_PYTHON_VERSIONS; do
+    extra_python="$(find_python_version "$version")" || { echo "==> Python $version not found: skipped" >&2; continue; }
+    venv="$work/py$version"
+    echo "==> Checking requirements/lock.txt on Python $version"
+    "$extra_python" -m venv "$venv"
+    if install_unit_test_requirements "$venv" "$LOCK_FILE" >"$venv.log" 2>&1; then
+        rm -f "requirements/lock-py$version.txt"
+        continue
+    fi
+    echo "==> It does not install there: resolving requirements/lock-py$version.txt"
+    rm -rf "$venv" && "$extra_python" -m venv "$venv"
+    install_unit_test_requirements "$venv" "" >"$venv.log" 2>&1 || { tail -n 40 "$venv.log" >&2; exit 1; }
+    {
+        header "$venv/bin/python" "the unit tests' virtualenv on Python $version (setup.py [testing,django] + ${UNIT_TEST_TOOLS[*]})"
+        "$venv/bin/python" -m pip freeze --all --exclude-editable --disable-pip-version-check | grep -v '^pysoa=='
+    } > "requirements/lock-py$version.txt"
+done
 git --no-pager diff --stat -- requirements/

@@ -2,6 +2,8 @@
 # The whole test suite from a fresh clone: sets up .venv with the versions pinned in requirements/lock.txt, then runs
 # ruff, mypy and pytest. Extra arguments go to pytest (for example: bash scripts/test.sh tests/unit -x).
 #
+# A whole run (no pytest arguments) then runs tests/unit on Python 3.9 and 3.13 too, in .venv-py3.9 and .venv-py3.13.
+#
 # bash scripts/test.sh --latest [pytest args]   The same checks in .venv-latest, against the newest versions that
 #     setup.py and dev-requirements.txt allow, followed by the packages whose newest version differs from the lock.
 #     It shows drift before it reaches the lock; CI does not run it. When it passes, `bash scripts/lock.sh` moves
@@ -41,6 +43,26 @@ if [ "$pytest_status" -eq 5 ]; then
 fi
 if [ "$pytest_status" -ne 0 ]; then
     failed+=("pytest (exit status $pytest_status)")
+fi
+
+# The unit tests again on the oldest and newest supported Pythons (EXTRA_PYTHON_VERSIONS in _venv.sh), each in its own
+# locked virtualenv: about a minute each. Only for a whole run (no pytest arguments); PYSOA_EXTRA_PYTHONS="" skips it.
+# A missing interpreter fails the run in CI, and is skipped with a notice elsewhere.
+run_unit_tests_on() {
+    local version="$1" python started=$SECONDS status=0
+    python="$(ensure_unit_test_venv "$version")" || return 1
+    "$python" -m pytest tests/unit -q -p no:cacheprovider || status=$?
+    echo "(Python $version: $((SECONDS - started)) s, virtualenv included)"
+    return "$status"
+}
+if [ "$mode" = "locked" ] && [ "$#" -eq 0 ]; then
+    for version in $EXTRA_PYTHON_VERSIONS; do
+        if [ -z "${CI:-}" ] && ! find_python_version "$version" >/dev/null; then
+            echo "==> SKIPPED pytest tests/unit on Python $version: it is not installed (pyenv install $version)"
+            continue
+        fi
+        run_step "pytest tests/unit on Python $version" run_unit_tests_on "$version"
+    done
 fi
 
 if [ "$mode" = "latest" ]; then

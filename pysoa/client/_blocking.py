@@ -39,7 +39,7 @@ _T = TypeVar('_T')
 _FUTURE_SUFFIX = '_future'
 
 
-def result_within(future: FutureSOAResponse[_T], timeout: Optional[int], started: float) -> _T:
+def result_within(future: FutureSOAResponse[_T], timeout: Optional[float], started: float) -> _T:
     """
     The outcome of a blocking call that started at ``started`` (``time.monotonic()``): wait for it only for what
     sending left of its ``timeout`` (in whole seconds, rounded up). If it does not come in time, nobody can ask for it

@@ -1,13 +1,16 @@
 """The PySOA client: call actions on services, one at a time, in jobs, in parallel, or as futures."""
 
 import functools
+import math
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
     Generator,
     Iterable,
     List,
+    Literal,
     Mapping,
     Optional,
     Tuple,
@@ -15,6 +18,7 @@ from typing import (
     TypeVar,
     Union,
     cast,
+    overload,
 )
 
 from pysoa.client._blocking import blocking_twin
@@ -70,6 +74,39 @@ ParallelActionResult = Union[ActionResponse, List[Error], Exception]
 ParallelJobResult = Union[JobResponse, Exception]
 _Slots = List[Tuple[str, Optional[int], Optional[Exception]]]
 _T = TypeVar('_T')
+
+
+def _whole_seconds(timeout: Optional[float]) -> Optional[int]:
+    """
+    A call's ``timeout`` as the transports take it: whole seconds, a fraction rounded up (a Redis before 6 and PySOA
+    1.x peers take only whole seconds). ``None`` and ``0`` mean the transport's default.
+
+    :raises TypeError: If it is not a number.
+    :raises ValueError: If it is negative, infinite or not a number.
+    """
+    if timeout is None or (type(timeout) is int and timeout >= 0):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f'timeout must be a number of seconds (int or float), not {timeout!r}')
+    if not 0 <= timeout < math.inf:
+        raise ValueError(f'timeout must be a positive, finite number of seconds, not {timeout!r}')
+    return math.ceil(timeout)
+
+
+def _unknown_service_message(service_name: str, known: Iterable[str], context: Context) -> str:
+    names = ', '.join(f'"{name}"' for name in sorted(known))
+    calling_service = context.get('calling_service')
+    if calling_service:  # the client of a server, for the nested calls of its actions
+        return (
+            f'Unrecognized service name "{service_name}": service "{calling_service}" calls it, but its '
+            f'client_routing setting has no entry for it ({f"it has entries for {names}" if names else "it is empty"}'
+            f'). Add "{service_name}" to the client_routing setting of service "{calling_service}".'
+        )
+    return (
+        f'Unrecognized service name "{service_name}": this client has no settings for it '
+        f'({f"it has settings for {names}" if names else "it has settings for no service"}). Add "{service_name}" to '
+        f'the configuration the client is built with.'
+    )
 
 
 def _action_requests(actions: Iterable[ActionRequestArgument]) -> List[ActionRequest]:
@@ -164,7 +201,7 @@ class Client:
         handler = self.handlers.get(service_name)
         if handler is None:
             if service_name not in self.settings:
-                raise self.ImproperlyConfigured(f'Unrecognized service name "{service_name}"')
+                raise self.ImproperlyConfigured(_unknown_service_message(service_name, self.settings, self.context))
             handler = self.handlers[service_name] = self.handler_class(service_name, self.settings[service_name])
         return handler
 
@@ -179,7 +216,7 @@ class Client:
         continue_on_error: bool = False,
         context: Optional[Context] = None,
         control_extra: Optional[Control] = None,
-        message_expiry_in_seconds: Optional[int] = None,
+        message_expiry_in_seconds: Optional[float] = None,
         suppress_response: bool = False,
     ) -> int:
         """
@@ -192,17 +229,19 @@ class Client:
         :param continue_on_error: Run the later actions even if one fails.
         :param context: Values to add to the context header (a ``switches`` entry adds switches).
         :param control_extra: Values to add to the control header.
-        :param message_expiry_in_seconds: How soon the request expires if no server takes it.
+        :param message_expiry_in_seconds: How soon the request expires if no server takes it (a fraction of a second
+                                          is rounded up).
         :param suppress_response: Ask the server not to reply.
 
         :return: The request id, to match with :meth:`get_all_responses`.
         """
+        expiry = _whole_seconds(message_expiry_in_seconds)
         job_request = JobRequest(
             actions=_action_requests(actions),
             context=make_context_header(self.context, switches, correlation_id, context),
-            control=make_control_header(continue_on_error, control_extra, message_expiry_in_seconds, suppress_response),
+            control=make_control_header(continue_on_error, control_extra, expiry, suppress_response),
         )
-        return self._get_handler(service_name).send_request(job_request, message_expiry_in_seconds)
+        return self._get_handler(service_name).send_request(job_request, expiry)
 
     def get_all_responses(
         self,
@@ -226,7 +265,7 @@ class Client:
         expansions: Optional[Expansions] = None,
         raise_job_errors: bool = True,
         raise_action_errors: bool = True,
-        timeout: Optional[int] = None,
+        timeout: Optional[float] = None,
         switches: Switches = None,
         correlation_id: Optional[str] = None,
         context: Optional[Context] = None,
@@ -235,8 +274,8 @@ class Client:
         """Like :meth:`call_action`, but send now and return a future for the response."""
         options = CallOptions.__new__(
             CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
-            context=context, control_extra=control_extra,
+            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
+            correlation_id=correlation_id, context=context, control_extra=control_extra,
         )
         job_future = self._job_future(service_name, [ActionRequest(action=action, body=body or {})], options)
         return self._then(job_future, _action_of_job)
@@ -248,7 +287,7 @@ class Client:
         expansions: Optional[Expansions] = None,
         raise_job_errors: bool = True,
         raise_action_errors: bool = True,
-        timeout: Optional[int] = None,
+        timeout: Optional[float] = None,
         switches: Switches = None,
         correlation_id: Optional[str] = None,
         continue_on_error: bool = False,
@@ -258,8 +297,9 @@ class Client:
         """Like :meth:`call_actions`, but send now and return a future for the job response."""
         options = CallOptions.__new__(
             CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
-            continue_on_error=continue_on_error, context=context, control_extra=control_extra,
+            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
+            correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
+            control_extra=control_extra,
         )
         return self._job_future(service_name, actions, options)
 
@@ -271,7 +311,7 @@ class Client:
         raise_job_errors: bool = True,
         raise_action_errors: bool = True,
         catch_transport_errors: bool = False,
-        timeout: Optional[int] = None,
+        timeout: Optional[float] = None,
         switches: Switches = None,
         correlation_id: Optional[str] = None,
         context: Optional[Context] = None,
@@ -280,8 +320,9 @@ class Client:
         """Like :meth:`call_actions_parallel`, but send now and return a future for the generator of results."""
         options = CallOptions.__new__(
             CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors, timeout=timeout,
-            switches=switches, correlation_id=correlation_id, context=context, control_extra=control_extra,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id, context=context,
+            control_extra=control_extra,
         )
         jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
         return self._then(self._jobs_future(jobs, options), _actions_of_jobs)
@@ -293,7 +334,7 @@ class Client:
         raise_job_errors: bool = True,
         raise_action_errors: bool = True,
         catch_transport_errors: bool = False,
-        timeout: Optional[int] = None,
+        timeout: Optional[float] = None,
         switches: Switches = None,
         correlation_id: Optional[str] = None,
         continue_on_error: bool = False,
@@ -303,9 +344,9 @@ class Client:
         """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
         options = CallOptions.__new__(
             CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors, timeout=timeout,
-            switches=switches, correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
-            control_extra=control_extra,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id,
+            continue_on_error=continue_on_error, context=context, control_extra=control_extra,
         )
         return self._jobs_future(jobs, options)
 
@@ -314,8 +355,8 @@ class Client:
     call_action = blocking_twin(call_action_future, """
         Call one action and return its response.
 
-        :param timeout: Seconds after which the request expires and the client stops waiting; by default the
-                        transport's.
+        :param timeout: Seconds after which the request expires and the client stops waiting, a fraction rounded up
+                        to whole seconds; by default the transport's.
         :param expansions: ``{type: ['expansion', ...]}`` to perform on the response, if the client has an
                            expansion configuration.
 
@@ -333,23 +374,99 @@ class Client:
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """)
 
-    call_actions_parallel = blocking_twin(call_actions_parallel_future, """
-        Call several actions of one service in parallel, each in its own job, and return their responses in order.
+    if TYPE_CHECKING:  # overloads: with the default flags, the results are plain responses
+        @overload
+        def call_actions_parallel(
+            self,
+            service_name: str,
+            actions: Iterable[ActionRequestArgument],
+            expansions: Optional[Expansions] = ...,
+            raise_job_errors: Literal[True] = ...,
+            raise_action_errors: bool = ...,
+            catch_transport_errors: Literal[False] = ...,
+            timeout: Optional[float] = ...,
+            switches: Switches = ...,
+            correlation_id: Optional[str] = ...,
+            context: Optional[Context] = ...,
+            control_extra: Optional[Control] = ...,
+        ) -> Generator[ActionResponse, None, None]:
+            ...
 
-        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
-                                       prevented, instead of raising them.
+        @overload
+        def call_actions_parallel(
+            self,
+            service_name: str,
+            actions: Iterable[ActionRequestArgument],
+            expansions: Optional[Expansions] = ...,
+            raise_job_errors: bool = ...,
+            raise_action_errors: bool = ...,
+            catch_transport_errors: bool = ...,
+            timeout: Optional[float] = ...,
+            switches: Switches = ...,
+            correlation_id: Optional[str] = ...,
+            context: Optional[Context] = ...,
+            control_extra: Optional[Control] = ...,
+        ) -> Generator[ParallelActionResult, None, None]:
+            ...
 
-        :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
-                 errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
-        """)
+        def call_actions_parallel(self, *args: Any, **kwargs: Any) -> Any:  # it is the blocking twin below
+            ...
+    else:
+        call_actions_parallel = blocking_twin(call_actions_parallel_future, """
+            Call several actions of one service in parallel, each in its own job, and return their responses in order.
 
-    call_jobs_parallel = blocking_twin(call_jobs_parallel_future, """
-        Send several jobs, to one or more services, before waiting for any; return their responses in order.
+            :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                           prevented, instead of raising them.
 
-        :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
-        :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
-                                       prevented, instead of raising them.
-        """)
+            :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
+                     errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
+            """)
+
+    if TYPE_CHECKING:  # overloads: with the default flags, the results are plain responses
+        @overload
+        def call_jobs_parallel(
+            self,
+            jobs: Iterable[Mapping[str, Any]],
+            expansions: Optional[Expansions] = ...,
+            raise_job_errors: bool = ...,
+            raise_action_errors: bool = ...,
+            catch_transport_errors: Literal[False] = ...,
+            timeout: Optional[float] = ...,
+            switches: Switches = ...,
+            correlation_id: Optional[str] = ...,
+            continue_on_error: bool = ...,
+            context: Optional[Context] = ...,
+            control_extra: Optional[Control] = ...,
+        ) -> List[JobResponse]:
+            ...
+
+        @overload
+        def call_jobs_parallel(
+            self,
+            jobs: Iterable[Mapping[str, Any]],
+            expansions: Optional[Expansions] = ...,
+            raise_job_errors: bool = ...,
+            raise_action_errors: bool = ...,
+            catch_transport_errors: bool = ...,
+            timeout: Optional[float] = ...,
+            switches: Switches = ...,
+            correlation_id: Optional[str] = ...,
+            continue_on_error: bool = ...,
+            context: Optional[Context] = ...,
+            control_extra: Optional[Control] = ...,
+        ) -> List[ParallelJobResult]:
+            ...
+
+        def call_jobs_parallel(self, *args: Any, **kwargs: Any) -> Any:  # it is the blocking twin below
+            ...
+    else:
+        call_jobs_parallel = blocking_twin(call_jobs_parallel_future, """
+            Send several jobs, to one or more services, before waiting for any; return their responses in order.
+
+            :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
+            :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
+                                           prevented, instead of raising them.
+            """)
 
     # What the calls share -------------------------------------------------------------------------------------------
 

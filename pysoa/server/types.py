@@ -51,14 +51,22 @@ RunCoroutineType = Callable[[Coroutine[Any, Any, _R]], 'concurrent.futures.Futur
 """The type of ``request.run_coroutine``: schedules a coroutine on the server's event loop thread."""
 
 
+_NO_CLIENT: Any = None
+"""
+The default ``client`` of a request built by hand (as a test may): typed ``Client`` all the same, because every
+request a server builds has one, so that actions need not check for ``None`` before each nested call.
+"""
+
+
 @attr.s
 class EnrichedJobRequest(JobRequest):
     """
     The job request as job middleware sees it: the wire request plus ``client``, a :class:`pysoa.client.client.Client`
-    that makes nested calls carrying this request's context, and ``run_coroutine``.
+    that makes nested calls carrying this request's context, and ``run_coroutine``. The server sets both; only a
+    request built by hand (in a test, say) can lack them.
     """
 
-    client: Optional['Client'] = attr.ib(default=None)
+    client: 'Client' = attr.ib(default=_NO_CLIENT)
     run_coroutine: Optional[RunCoroutineType[Any]] = attr.ib(default=None)
 
 
@@ -68,12 +76,16 @@ class EnrichedActionRequest(ActionRequest):
     The request an action receives: the action name and body, the job's switches, context and control headers, a
     ``client`` for nested calls that carries this request's context, and ``run_coroutine`` to run a coroutine on the
     server's event loop thread (returns a ``concurrent.futures.Future``).
+
+    ``client`` is typed :class:`~pysoa.client.client.Client`, not ``Optional``: the server gives every request it
+    builds a client, so an action calls ``request.client.call_action(...)`` without checking for ``None``. Only a
+    request built by hand without ``client=`` (in a unit test, say) has ``None``.
     """
 
     switches: RequestSwitchSet = attr.ib(factory=RequestSwitchSet, converter=RequestSwitchSet)
     context: Context = attr.ib(factory=dict)
     control: Control = attr.ib(factory=dict)
-    client: Optional['Client'] = attr.ib(default=None)
+    client: 'Client' = attr.ib(default=_NO_CLIENT)
     run_coroutine: Optional[RunCoroutineType[Any]] = attr.ib(default=None)
 
     # Set by the server on every request it builds; not part of the attrs fields.

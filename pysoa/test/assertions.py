@@ -21,8 +21,14 @@ from typing import (
     Union,
 )
 
-import pytest
-from pytest import ExceptionInfo
+from pysoa.test._testing_extra import missing_testing_extra
+
+
+try:
+    import pytest
+    from pytest import ExceptionInfo
+except ImportError as e:
+    raise missing_testing_extra(e, __name__) from e
 
 from pysoa.client.errors import CallActionError
 from pysoa.common.errors import Error

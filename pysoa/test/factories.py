@@ -12,7 +12,13 @@ from typing import (
     Type,
 )
 
-import factory
+from pysoa.test._testing_extra import missing_testing_extra
+
+
+try:
+    import factory
+except ImportError as e:
+    raise missing_testing_extra(e, __name__) from e
 
 from pysoa.common.types import Body
 from pysoa.server.action.base import Action

@@ -31,7 +31,13 @@ from typing import (
     Type,
 )
 
-import pytest
+from pysoa.test._testing_extra import missing_testing_extra
+
+
+try:
+    import pytest
+except ImportError as e:
+    raise missing_testing_extra(e, __name__) from e
 
 from pysoa.client.client import Client
 from pysoa.common.errors import Error

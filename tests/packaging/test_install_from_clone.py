@@ -55,6 +55,8 @@ MODULES = [
     'pysoa.server.settings',
     'pysoa.server.schemas',
     'pysoa.server.types',
+    'pysoa.cli',
+    'pysoa.common.transport.redis_gateway.url_settings',
 ]
 
 CHECK_SCRIPT = """
@@ -95,3 +97,6 @@ def test_clean_virtualenv_installs_a_fresh_clone_and_imports_every_module(tmp_pa
     assert 'site-packages' in report['file'], report
     assert report['version'] == '2.0.0'
     assert report['typed'] is True
+
+    command = subprocess.run([str(environment / 'bin' / 'pysoa'), '--version'], env=env, capture_output=True, text=True)
+    assert (command.returncode, command.stdout) == (0, 'PySOA 2.0.0\n'), command.stderr

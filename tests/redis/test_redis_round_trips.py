@@ -105,14 +105,14 @@ def test_call_actions_parallel_returns_responses_in_request_order(client: Client
 
 
 def test_call_jobs_parallel_calls_several_services(client: Client) -> None:
-    responses = cast(List[JobResponse], client.call_jobs_parallel(
+    responses = client.call_jobs_parallel(
         [
             {'service_name': SERVICE, 'actions': [{'action': 'echo', 'body': {'to': SERVICE}}]},
             {'service_name': OTHER_SERVICE, 'actions': [{'action': 'echo', 'body': {'to': OTHER_SERVICE}}]},
             {'service_name': SERVICE, 'actions': [{'action': 'echo', 'body': {'to': 'again'}}]},
         ],
         timeout=10,
-    ))
+    )
 
     assert [r.actions[0].body for r in responses] == [{'to': SERVICE}, {'to': OTHER_SERVICE}, {'to': 'again'}]
 

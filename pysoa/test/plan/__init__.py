@@ -107,7 +107,14 @@ from typing import (
     Union,
 )
 
-import pytest
+from pysoa.test._testing_extra import missing_testing_extra
+
+
+try:
+    import pyparsing  # noqa: F401  (the test plan grammar, imported below, is built on it)
+    import pytest
+except ImportError as e:
+    raise missing_testing_extra(e, __name__) from e
 
 from pysoa.common.types import JobResponse
 from pysoa.test.plan._tracebacks import raise_at_fixture_line

@@ -141,7 +141,7 @@ def test_call_jobs_parallel_returns_job_responses_in_job_order_across_services(c
     ])
 
     assert all(isinstance(result, JobResponse) for result in results)
-    assert [[action.body for action in result.actions] for result in results] == [  # type: ignore[union-attr]
+    assert [[action.body for action in result.actions] for result in results] == [
         [{'job': 1}],
         [{'job': 2}],
         [{'job': 3}, {}],
@@ -161,7 +161,7 @@ def test_call_jobs_parallel_passes_continue_on_error_to_every_job(client: Client
         raise_action_errors=False,
     )
 
-    assert [len(result.actions) for result in results] == [2, 2]  # type: ignore[union-attr]
+    assert [len(result.actions) for result in results] == [2, 2]
 
 
 def test_call_jobs_parallel_with_no_jobs_returns_an_empty_list(client: Client) -> None:

@@ -239,7 +239,7 @@ def test_parallel_jobs_with_job_errors_not_raised_return_job_responses_with_erro
         raise_job_errors=False,
     )
 
-    assert [result.errors for result in results] == [[FORBIDDEN], []]  # type: ignore[union-attr]
+    assert [result.errors for result in results] == [[FORBIDDEN], []]
 
 
 def test_first_failing_job_of_a_parallel_call_raises_its_job_error(client: Client) -> None:

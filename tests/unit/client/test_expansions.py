@@ -160,7 +160,7 @@ def test_expansions_of_parallel_jobs_share_the_bulk_requests(client: Client) -> 
         expansions={'event': ['venue']},
     )
 
-    events = [event for result in results for event in result.actions[0].body['events']]  # type: ignore[union-attr]
+    events = [event for result in results for event in result.actions[0].body['events']]
     assert [event['venue']['id'] for event in events] == ['v1', 'v1', 'v2']
     [request] = requests_for(client, 'places', 'get_venues')
     assert sorted(request['venue_ids']) == ['v1', 'v2']
@@ -172,7 +172,7 @@ def test_expansions_work_for_parallel_actions(client: Client) -> None:
         expansions={'event': ['venue.address']},
     ))
 
-    assert [r.body['events'][0]['venue']['address'] for r in results] == [  # type: ignore[union-attr]
+    assert [r.body['events'][0]['venue']['address'] for r in results] == [
         ADDRESSES['a1'], ADDRESSES['a2'],
     ]
 

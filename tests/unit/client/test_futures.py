@@ -315,7 +315,7 @@ def test_future_and_blocking_parallel_call_interleaved(client: Client) -> None:
         {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'from': 'job 3'}}]},
     ])
 
-    assert [r.actions[0].body for r in results] == [  # type: ignore[union-attr]
+    assert [r.actions[0].body for r in results] == [
         {'from': 'job 1'}, {'from': 'job 2'}, {'from': 'job 3'},
     ]
     assert future.result().body == {'from': 'future'}

@@ -309,7 +309,8 @@ VALUES = {name: values_for(field) for name, field in ALL_SCHEMAS.items()}
 DIFFERENTIAL_SETTINGS = settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # data_too_large: the Hypothesis of Python 3.9 (attrs < 22 keeps it at 6.91) finds some drawn values too large
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 schema_names = pytest.mark.parametrize('name', sorted(ALL_SCHEMAS))
 

@@ -56,9 +56,8 @@ def test_enriched_job_request_adds_client_and_run_coroutine_after_the_job_reques
 def test_enriched_job_request_defaults() -> None:
     request = EnrichedJobRequest()
 
-    assert (request.control, request.context, request.actions, request.client, request.run_coroutine) == (
-        {}, {}, [], None, None,
-    )
+    assert (request.control, request.context, request.actions, request.run_coroutine) == ({}, {}, [], None)
+    assert request.client is None  # typed Client, since every request a server builds has one
 
 
 def test_enriched_job_request_converts_action_dicts_to_action_requests() -> None:
@@ -80,7 +79,8 @@ def test_enriched_action_request_defaults() -> None:
     assert request.body == {}
     assert request.switches == RequestSwitchSet()
     assert isinstance(request.switches, RequestSwitchSet)
-    assert (request.context, request.control, request.client, request.run_coroutine) == ({}, {}, None, None)
+    assert (request.context, request.control, request.run_coroutine) == ({}, {}, None)
+    assert request.client is None  # typed Client, since every request a server builds has one
     assert request._server is None
 
 

@@ -3,6 +3,7 @@
 import datetime
 import importlib
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import (
@@ -364,10 +365,22 @@ class ExpectLoggedDirective(ActionDirective):
 
 @pytest.fixture
 def entry_points() -> Any:
-    """Replace the entry points of the directive group (and forget the ones loaded)."""
+    """
+    Replace the entry points of the directive group (and forget the ones loaded): the test sets the return value, the
+    entry points of the group, of the mock it gets; Python 3.9's ``entry_points()`` takes no group and returns a dict
+    of every group's, which the mock is wrapped to return.
+    """
+    group_entry_points = mock.Mock()
+    group = directive_module.ENTRY_POINT_GROUP
+
+    def all_entry_points(**kwargs: Any) -> Any:
+        if sys.version_info >= (3, 10):
+            return group_entry_points(**kwargs)
+        return {group: group_entry_points(group=group)}
+
     with mock.patch.object(directive_module, '_entry_point_directives', None), \
-            mock.patch.object(metadata, 'entry_points') as entry_points:
-        yield entry_points
+            mock.patch.object(metadata, 'entry_points', all_entry_points):
+        yield group_entry_points
 
 
 def test_directives_from_entry_points(entry_points: Any, parse: Callable[[str], TestFixture]) -> None:

@@ -69,13 +69,13 @@ def test_call_jobs_parallel(client: Client, stubbed_get_user: Any) -> None:
 
     assert results == [
         JobResponse(actions=[STUBBED]),
-        JobResponse(context=results[1].context, actions=[  # type: ignore[union-attr]
+        JobResponse(context=results[1].context, actions=[
             ActionResponse(action='get_user', body={'real': 'other', 'n': 0}),
         ]),
-        JobResponse(context=results[2].context, actions=[  # type: ignore[union-attr]
+        JobResponse(context=results[2].context, actions=[
             REAL, ActionResponse(action='get_user', body={'stub': 1}),
         ]),
-        JobResponse(context=results[3].context, actions=[REAL]),  # type: ignore[union-attr]
+        JobResponse(context=results[3].context, actions=[REAL]),
     ]
 
 

@@ -277,7 +277,7 @@ def test_stubbed_and_real_jobs_with_equal_looking_ids_cannot_collide(client: Cli
             {'service_name': 'svc', 'actions': actions('get_user')},
         ])
 
-    assert [result.actions[0].body for result in results] == [  # type: ignore[union-attr]
+    assert [result.actions[0].body for result in results] == [
         {'real': 'svc', 'n': 0}, {'stub': True}, {'real': 'svc', 'n': 0}, {'stub': True},
     ]
 

@@ -25,8 +25,10 @@ from pysoa.common.transport.errors import (
     MessageReceiveTimeout,
     TransientPySOATransportError,
 )
+from pysoa.common.transport.redis_gateway._description import describe_redis
 from pysoa.common.transport.redis_gateway.constants import DEFAULT_MAXIMUM_MESSAGE_BYTES_CLIENT
 from pysoa.common.transport.redis_gateway.core import (
+    _QUEUE_PREFIX,
     ExpiredMessageReceived,
     RedisTransportClientCore,
 )
@@ -160,7 +162,7 @@ class RedisClientTransport(ClientTransport):
             return ReceivedMessage(None, None, None)
 
         reply_queue_name = self._reply_queue_name_prefix + get_hex_thread_id()
-        timeout = receive_timeout_in_seconds or self.core.receive_timeout_in_seconds
+        timeout = total_timeout = receive_timeout_in_seconds or self.core.receive_timeout_in_seconds
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -177,7 +179,7 @@ class RedisClientTransport(ClientTransport):
                     outstanding.clear()
                     state.previous_error_was_transport_problem = False
                 self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
-                raise
+                raise self._no_response(total_timeout, reply_queue_name) from None
             except InvalidMessageError as e:
                 self.metrics.counter('client.transport.redis_gateway.receive.error.invalid_message').increment()
                 _logger.warning('Dropped an unreadable message from the reply queue of service %s: %s',
@@ -195,7 +197,17 @@ class RedisClientTransport(ClientTransport):
             timeout = math.ceil(deadline - time.monotonic())
             if timeout <= 0:
                 self.metrics.counter('client.transport.redis_gateway.receive.error.timeout').increment()
-                raise MessageReceiveTimeout(f'No message received for service {self.service_name}')
+                raise self._no_response(total_timeout, reply_queue_name)
+
+    def _no_response(self, timeout: float, reply_queue_name: str) -> MessageReceiveTimeout:
+        """The error for a wait of ``timeout`` seconds that no response ended: where to look, and the likely cause."""
+        redis = describe_redis(self.core.backend_type, self.core.backend_layer_kwargs)
+        return MessageReceiveTimeout(
+            f'No response from service {self.service_name} arrived within {timeout} seconds (on reply queue '
+            f'{_QUEUE_PREFIX}{reply_queue_name}). The request went to queue {_QUEUE_PREFIX}{self._send_queue_name} on '
+            f'{redis}: if no server of service {self.service_name} is consuming that queue (none is running, or they '
+            f'use another Redis or database), or all are busy, requests wait there until they expire.',
+        )
 
     def _drop_unsolicited(self, what: str, request_id: Any) -> None:
         self.metrics.counter('client.transport.redis_gateway.receive.error.unsolicited_message').increment()

@@ -4,9 +4,7 @@ import re
 from typing import (
     Any,
     Dict,
-    Iterable,
     Optional,
-    Tuple,
 )
 
 from conformity import fields
@@ -20,10 +18,8 @@ from pysoa.common.transport.base import (
 from pysoa.common.transport.errors import (
     InvalidMessageError,
 )
-from pysoa.common.transport.redis_gateway.constants import (
-    DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER,
-    REDIS_BACKEND_TYPE_SENTINEL,
-)
+from pysoa.common.transport.redis_gateway._description import describe_redis
+from pysoa.common.transport.redis_gateway.constants import DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER
 from pysoa.common.transport.redis_gateway.core import (
     _QUEUE_PREFIX,
     RedisTransportServerCore,
@@ -116,21 +112,7 @@ class RedisServerTransport(ServerTransport):
         Where this transport receives requests, for the server's start-up log: the queue and the Redis hosts (or the
         Sentinels and their services). Connection settings, passwords among them, are left out.
         """
-        settings = self.core.backend_layer_kwargs
-        queue = f'queue {_QUEUE_PREFIX}{self._receive_queue_name}'
-        if self.core.backend_type == REDIS_BACKEND_TYPE_SENTINEL:
-            sentinels = _addresses(settings.get('hosts'), default_port=26379)
-            services = settings.get('sentinel_services')
-            if services:
-                return f'{queue} of Redis Sentinel services {", ".join(services)} (Sentinels {sentinels})'
-            return f'{queue} of the masters the Redis Sentinels {sentinels} monitor'
-        return f'{queue} of Redis {_addresses(settings.get("hosts"), default_port=6379)}'
-
-
-def _addresses(hosts: Optional[Iterable[Tuple[str, int]]], default_port: int) -> str:
-    # A (deprecated) URL host may carry credentials: 'redis://user:password@host'.
-    return ', '.join(
-        f'{re.sub(r"//[^/@]*@", "//", host)}:{port}' for host, port in hosts or [('localhost', default_port)]
-    )
+        redis = describe_redis(self.core.backend_type, self.core.backend_layer_kwargs)
+        return f'queue {_QUEUE_PREFIX}{self._receive_queue_name} of {redis}'
 
 

@@ -1,8 +1,19 @@
 """The Conformity schemas of the Redis gateway transports' settings (their constructor keyword arguments)."""
 
+from typing import (
+    Any,
+    List,
+)
+
 from conformity import fields
+from conformity.error import Error
 
 from pysoa.common.serializer.base import Serializer
+from pysoa.common.transport.redis_gateway._hosts import (
+    InvalidHost,
+    check_not_url,
+    parse_host,
+)
 from pysoa.common.transport.redis_gateway.constants import (
     REDIS_BACKEND_TYPES,
     ProtocolVersion,
@@ -22,6 +33,22 @@ _host = fields.Any(
     fields.List(fields.Any(fields.UnicodeString(), fields.Integer()), min_length=2, max_length=2),
 )
 
+
+class _HostStringsValidator(fields.AdditionalCollectionValidator[List[Any]]):
+    """Refuses host strings that name no host and port (``"redis:63 79"``, ``"redis://..."``), at validation."""
+
+    def errors(self, value: List[Any]) -> List[Error]:
+        errors = []
+        for index, host in enumerate(value):
+            if isinstance(host, str):
+                try:
+                    check_not_url(host)
+                    parse_host(host, 6379)
+                except InvalidHost as e:
+                    errors.append(Error(str(e), pointer=str(index)))
+        return errors
+
+
 BackendLayerSchema = fields.Dictionary(
     {
         'connection_kwargs': fields.SchemalessDictionary(
@@ -32,8 +59,10 @@ BackendLayerSchema = fields.Dictionary(
         ),
         'hosts': fields.List(
             _host,
-            description='The list of Redis hosts, where each is a tuple of `("address", port)` or the simple string '
-                        'address. Clients and servers must list them in the same order.',
+            description='The list of Redis hosts, where each is a tuple of `("address", port)` or a string: '
+                        '`"address:port"`, `"[IPv6 address]:port"`, or the address alone (port 6379, or '
+                        '`redis_port`). Clients and servers must list them in the same order.',
+            additional_validator=_HostStringsValidator(),
         ),
         'redis_db': fields.Integer(
             description='The Redis database, a shortcut for putting this in `connection_kwargs`',
