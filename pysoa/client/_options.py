@@ -8,8 +8,8 @@ from typing import (
     Union,
 )
 
+from pysoa.client._headers import Switches
 from pysoa.client.expander import Expansions
-from pysoa.client.headers import Switches
 from pysoa.common.types import (
     ActionRequest,
     Context,

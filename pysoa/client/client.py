@@ -22,6 +22,11 @@ from typing import (
 )
 
 from pysoa.client._blocking import blocking_twin
+from pysoa.client._headers import (
+    Switches,
+    make_context_header,
+    make_control_header,
+)
 from pysoa.client._options import (
     ActionRequestArgument,
     CallOptions,
@@ -41,11 +46,6 @@ from pysoa.client.expander import (
 )
 from pysoa.client.expansion_runner import perform_expansions
 from pysoa.client.future import FutureSOAResponse
-from pysoa.client.headers import (
-    Switches,
-    make_context_header,
-    make_control_header,
-)
 from pysoa.client.service_handler import ServiceHandler
 from pysoa.client.settings import (
     ClientSettings,

@@ -77,25 +77,25 @@ from pysoa.server.exit_codes import (
     TRANSPORT_FAILURE_EXIT_CODE,
     UNHANDLED_ERROR_EXIT_CODE,
 )
-from pysoa.server.internal.event_loop import AsyncEventLoopThread
-from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
-from pysoa.server.internal.harakiri import exit_now
-from pysoa.server.internal.heartbeat import HeartbeatFile
-from pysoa.server.internal.request_logging import (
+from pysoa.server.internal._fork_templating import apply_fork_id_to_metrics_settings
+from pysoa.server.internal._harakiri import exit_now
+from pysoa.server.internal._heartbeat import HeartbeatFile
+from pysoa.server.internal._request_logging import (
     RequestLogger,
     make_censoring_wrapper_class,
 )
-from pysoa.server.internal.response_conversion import (
+from pysoa.server.internal._response_conversion import (
     client_version_from_meta,
     job_response_to_dict,
 )
-from pysoa.server.internal.startup import (
+from pysoa.server.internal._startup import (
     daemonize,
     load_django_server_settings,
     load_settings_module,
     parse_server_arguments,
 )
-from pysoa.server.internal.thread_dumps import get_thread_stacks
+from pysoa.server.internal._thread_dumps import get_thread_stacks
+from pysoa.server.internal.event_loop import AsyncEventLoopThread
 from pysoa.server.internal.worker_hooks import RequestHook
 from pysoa.server.middleware import (
     ServerMiddleware,

@@ -62,7 +62,7 @@ def _parse_standalone_arguments(django: bool) -> argparse.Namespace:
 def _run(server_class: Type[Server], arguments: argparse.Namespace) -> None:
     start_metrics_endpoint(arguments.metrics_port, forked=arguments.fork_processes > 1)
     if arguments.fork_processes > 1:
-        from pysoa.server.internal.forking import run_forked_workers
+        from pysoa.server.internal._forking import run_forked_workers
 
         exit_code = run_forked_workers(
             server_class,
@@ -100,7 +100,7 @@ def simple_main(server_getter: Callable[[], Type[Server]]) -> None:
     ``-d/--daemon``, ``--fork N``, ``--no-respawn``, ``--hung-worker-timeout SECONDS``, ``--startup-timeout
     SECONDS``, ``--shutdown-timeout SECONDS``, ``--metrics-port [HOST:]PORT`` and ``--use-file-watcher [MODULES]``
     (``--help`` describes each; an unknown option is a usage error, exit status 2). See
-    :func:`pysoa.server.internal.forking.run_forked_workers` for what the ``--fork`` options do.
+    :func:`pysoa.server.internal._forking.run_forked_workers` for what the ``--fork`` options do.
     """
     _main(server_getter, _parse_standalone_arguments(django=False))
 

@@ -17,6 +17,11 @@ from typing import (
     Union,
 )
 
+from pysoa.client._headers import (
+    Switches,
+    make_context_header,
+    make_control_header,
+)
 from pysoa.client._options import (
     ActionRequestArgument,
     CallOptions,
@@ -55,11 +60,6 @@ from pysoa.client.expander import (
     ExpansionConverter,
     Expansions,
     ExpansionSettings,
-)
-from pysoa.client.headers import (
-    Switches,
-    make_context_header,
-    make_control_header,
 )
 from pysoa.client.settings import (
     ClientSettings,

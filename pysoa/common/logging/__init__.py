@@ -3,9 +3,9 @@ Logging helpers: a filter adding the PySOA request context to records, a wrapper
 dicts, and a syslog handler that fragments or truncates messages too long for one packet.
 """
 
-from pysoa.common.logging.censoring import RecursivelyCensoredDictWrapper
-from pysoa.common.logging.context_filter import PySOALogContextFilter
-from pysoa.common.logging.syslog import SyslogHandler
+from pysoa.common.logging._censoring import RecursivelyCensoredDictWrapper
+from pysoa.common.logging._context_filter import PySOALogContextFilter
+from pysoa.common.logging._syslog import SyslogHandler
 
 
 __all__ = (

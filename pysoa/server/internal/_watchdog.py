@@ -22,14 +22,14 @@ from pysoa.server.internal._command_line import (
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_STARTUP_TIMEOUT,
 )
-from pysoa.server.internal._worker_state import (
-    WorkerPhase,
-    WorkerStatus,
-)
-from pysoa.server.internal.startup import (
+from pysoa.server.internal._startup import (
     load_django_server_settings,
     load_settings_module,
     parse_server_arguments,
+)
+from pysoa.server.internal._worker_state import (
+    WorkerPhase,
+    WorkerStatus,
 )
 from pysoa.server.settings import ServerSettings
 

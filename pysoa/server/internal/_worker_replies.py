@@ -21,12 +21,12 @@ from pysoa.common._metrics import (
 from pysoa.common.errors import Error
 from pysoa.common.transport.base import ServerTransport
 from pysoa.common.types import JobResponse
-from pysoa.server.internal._worker_state import BusyRequest
-from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
-from pysoa.server.internal.response_conversion import (
+from pysoa.server.internal._fork_templating import apply_fork_id_to_metrics_settings
+from pysoa.server.internal._response_conversion import (
     client_version_from_meta,
     job_response_to_dict,
 )
+from pysoa.server.internal._worker_state import BusyRequest
 from pysoa.server.settings import ServerSettings
 
 

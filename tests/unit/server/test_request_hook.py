@@ -15,7 +15,7 @@ from typing import (
 
 import pytest
 
-from pysoa.server.internal.forking import _accepts_request_hook
+from pysoa.server.internal._forking import _accepts_request_hook
 from pysoa.server.server import Server
 from tests.unit.server.services import (
     CURRENT_CLIENT_META,

@@ -27,7 +27,7 @@ from pysoa.server.errors import (
     PySOAServerError,
     ResponseValidationError,
 )
-from pysoa.server.internal.fork_templating import apply_fork_id_to_metrics_settings
+from pysoa.server.internal._fork_templating import apply_fork_id_to_metrics_settings
 from pysoa.server.server import (
     HarakiriInterrupt,
     Server,
