@@ -18,7 +18,6 @@ import traceback
 import unittest
 import warnings
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
@@ -164,46 +163,41 @@ class UnitTestServerTestCase(unittest.TestCase, BaseServerTestCase):
 _unittest_assertions = unittest.TestCase()
 _unittest_assertions.maxDiff = None
 
-_DELEGATED_ASSERTIONS = (
-    'fail', 'assertEqual', 'assertNotEqual', 'assertMultiLineEqual', 'assertSequenceEqual', 'assertListEqual',
-    'assertTupleEqual', 'assertSetEqual', 'assertDictEqual', 'assertCountEqual', 'assertAlmostEqual',
-    'assertNotAlmostEqual', 'assertTrue', 'assertFalse', 'assertIs', 'assertIsNot', 'assertIsNone',
-    'assertIsNotNone', 'assertIn', 'assertNotIn', 'assertIsInstance', 'assertNotIsInstance', 'assertGreater',
-    'assertGreaterEqual', 'assertLess', 'assertLessEqual', 'assertRegex', 'assertNotRegex', 'assertLogs',
-)
+class _UnittestAssertion:
+    """A ``unittest.TestCase`` assertion method, offered by :class:`PyTestServerTestCase` under the same name."""
 
-_DEPRECATED_ALIASES = (
-    ('assertEquals', 'assertEqual'), ('failUnlessEqual', 'assertEqual'), ('assertNotEquals', 'assertNotEqual'),
-    ('failIfEqual', 'assertNotEqual'), ('assertAlmostEquals', 'assertAlmostEqual'),
-    ('failUnlessAlmostEqual', 'assertAlmostEqual'), ('assertNotAlmostEquals', 'assertNotAlmostEqual'),
-    ('failIfAlmostEqual', 'assertNotAlmostEqual'), ('failUnless', 'assertTrue'), ('assert_', 'assertTrue'),
-    ('failIf', 'assertFalse'), ('assertRegexpMatches', 'assertRegex'), ('assertNotRegexpMatches', 'assertNotRegex'),
-    ('failUnlessRaises', 'assertRaises'), ('assertRaisesRegexp', 'assertRaisesRegex'),
-)
+    def __set_name__(self, owner: Any, name: str) -> None:
+        method = getattr(_unittest_assertions, name)
 
+        @functools.wraps(method)  # its signature
+        def assertion(*args: Any, **kwargs: Any) -> Any:
+            return method(*args, **kwargs)
 
-def _delegate(name: str) -> Callable[..., Any]:
-    method = getattr(_unittest_assertions, name)
+        # unittest's own docstrings are not reStructuredText
+        assertion.__doc__ = f'``unittest.TestCase.{name}``, in a pytest-style test class.'
+        self._assertion = assertion
 
-    def assertion(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return method(*args, **kwargs)
-
-    assertion.__name__ = name
-    assertion.__doc__ = method.__doc__
-    return assertion
+    def __get__(self, instance: Any, owner: Any = None) -> Callable[..., Any]:
+        return self._assertion
 
 
-def _deprecated(alias: str, replacement: Callable[..., Any]) -> Callable[..., Any]:
-    name = replacement.__name__
+class _DeprecatedAssertionAlias:
+    """An old name of an assertion method: calls ``replacement`` with a ``DeprecationWarning``."""
 
-    @functools.wraps(replacement)  # the replacement's signature and documentation
-    def assertion(self: Any, *args: Any, **kwargs: Any) -> Any:
-        warnings.warn(f'Please use {name} instead. This will be removed in PySOA 2.0.', DeprecationWarning,
-                      stacklevel=2)
-        return getattr(self, name)(*args, **kwargs)
+    def __init__(self, replacement: str) -> None:
+        self._replacement = replacement
 
-    assertion.__name__ = alias
-    return assertion
+    def __get__(self, instance: Any, owner: Any = None) -> Callable[..., Any]:
+        replacement = self._replacement
+        target = getattr(owner if instance is None else instance, replacement)
+
+        @functools.wraps(target)  # the replacement's signature and documentation
+        def assertion(*args: Any, **kwargs: Any) -> Any:
+            warnings.warn(f'Please use {replacement} instead. This will be removed in PySOA 2.0.', DeprecationWarning,
+                          stacklevel=2)
+            return target(*args, **kwargs)
+
+        return assertion
 
 
 def _overrides(test_case: Any, name: str) -> bool:
@@ -269,36 +263,51 @@ class PyTestServerTestCase(BaseServerTestCase):
 
     _cleanups: List[Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]]
 
-    if TYPE_CHECKING:  # attached below from unittest.TestCase; declared here for type checkers
-        fail: Callable[..., Any]
-        assertEqual: Callable[..., Any]
-        assertNotEqual: Callable[..., Any]
-        assertMultiLineEqual: Callable[..., Any]
-        assertSequenceEqual: Callable[..., Any]
-        assertListEqual: Callable[..., Any]
-        assertTupleEqual: Callable[..., Any]
-        assertSetEqual: Callable[..., Any]
-        assertDictEqual: Callable[..., Any]
-        assertCountEqual: Callable[..., Any]
-        assertAlmostEqual: Callable[..., Any]
-        assertNotAlmostEqual: Callable[..., Any]
-        assertTrue: Callable[..., Any]
-        assertFalse: Callable[..., Any]
-        assertIs: Callable[..., Any]
-        assertIsNot: Callable[..., Any]
-        assertIsNone: Callable[..., Any]
-        assertIsNotNone: Callable[..., Any]
-        assertIn: Callable[..., Any]
-        assertNotIn: Callable[..., Any]
-        assertIsInstance: Callable[..., Any]
-        assertNotIsInstance: Callable[..., Any]
-        assertGreater: Callable[..., Any]
-        assertGreaterEqual: Callable[..., Any]
-        assertLess: Callable[..., Any]
-        assertLessEqual: Callable[..., Any]
-        assertRegex: Callable[..., Any]
-        assertNotRegex: Callable[..., Any]
-        assertLogs: Callable[..., Any]
+    # unittest.TestCase's assertion methods, and their old names (deprecated)
+    fail = _UnittestAssertion()
+    assertEqual = _UnittestAssertion()
+    assertNotEqual = _UnittestAssertion()
+    assertMultiLineEqual = _UnittestAssertion()
+    assertSequenceEqual = _UnittestAssertion()
+    assertListEqual = _UnittestAssertion()
+    assertTupleEqual = _UnittestAssertion()
+    assertSetEqual = _UnittestAssertion()
+    assertDictEqual = _UnittestAssertion()
+    assertCountEqual = _UnittestAssertion()
+    assertAlmostEqual = _UnittestAssertion()
+    assertNotAlmostEqual = _UnittestAssertion()
+    assertTrue = _UnittestAssertion()
+    assertFalse = _UnittestAssertion()
+    assertIs = _UnittestAssertion()
+    assertIsNot = _UnittestAssertion()
+    assertIsNone = _UnittestAssertion()
+    assertIsNotNone = _UnittestAssertion()
+    assertIn = _UnittestAssertion()
+    assertNotIn = _UnittestAssertion()
+    assertIsInstance = _UnittestAssertion()
+    assertNotIsInstance = _UnittestAssertion()
+    assertGreater = _UnittestAssertion()
+    assertGreaterEqual = _UnittestAssertion()
+    assertLess = _UnittestAssertion()
+    assertLessEqual = _UnittestAssertion()
+    assertRegex = _UnittestAssertion()
+    assertNotRegex = _UnittestAssertion()
+    assertLogs = _UnittestAssertion()
+    assertEquals = _DeprecatedAssertionAlias('assertEqual')
+    failUnlessEqual = _DeprecatedAssertionAlias('assertEqual')
+    assertNotEquals = _DeprecatedAssertionAlias('assertNotEqual')
+    failIfEqual = _DeprecatedAssertionAlias('assertNotEqual')
+    assertAlmostEquals = _DeprecatedAssertionAlias('assertAlmostEqual')
+    failUnlessAlmostEqual = _DeprecatedAssertionAlias('assertAlmostEqual')
+    assertNotAlmostEquals = _DeprecatedAssertionAlias('assertNotAlmostEqual')
+    failIfAlmostEqual = _DeprecatedAssertionAlias('assertNotAlmostEqual')
+    failUnless = _DeprecatedAssertionAlias('assertTrue')
+    assert_ = _DeprecatedAssertionAlias('assertTrue')
+    failIf = _DeprecatedAssertionAlias('assertFalse')
+    assertRegexpMatches = _DeprecatedAssertionAlias('assertRegex')
+    assertNotRegexpMatches = _DeprecatedAssertionAlias('assertNotRegex')
+    failUnlessRaises = _DeprecatedAssertionAlias('assertRaises')
+    assertRaisesRegexp = _DeprecatedAssertionAlias('assertRaisesRegex')
 
     @classmethod
     def setup_class(cls) -> None:
@@ -387,10 +396,5 @@ class PyTestServerTestCase(BaseServerTestCase):
         """Like :meth:`assertWarns`, also matching the warning's text against ``regex``."""
         return _expect(functools.partial(pytest.warns, exception, match=regex), callable, args, kwargs)
 
-
-for _name in _DELEGATED_ASSERTIONS:
-    setattr(PyTestServerTestCase, _name, _delegate(_name))
-for _alias, _name in _DEPRECATED_ALIASES:
-    setattr(PyTestServerTestCase, _alias, _deprecated(_alias, getattr(PyTestServerTestCase, _name)))
 
 ServerTestCase = PyTestServerTestCase
