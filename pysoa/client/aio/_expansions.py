@@ -1,34 +1,17 @@
 """
 Expansions for the :class:`pysoa.client.aio.AsyncClient`: the algorithm of
-:func:`pysoa.client.expansion_runner.perform_expansions`, whose steps it shares, with the requests of each round sent
-and awaited concurrently.
+:func:`pysoa.client.expansion_runner.perform_expansions`, whose plan it shares
+(:class:`pysoa.client._expansion_plan.ExpansionPlan`), with the requests of each round sent and awaited concurrently.
 """
 
-import logging
 from typing import (
     TYPE_CHECKING,
-    Any,
-    Dict,
     List,
-    Set,
-    Tuple,
 )
 
+from pysoa.client._expansion_plan import ExpansionPlan
 from pysoa.client._options import CallOptions
-from pysoa.client.errors import (
-    CallActionError,
-    CallJobError,
-    InvalidExpansionKey,
-)
 from pysoa.client.expander import ExpansionConverter
-from pysoa.client.expansion_runner import (
-    _apply_response,
-    _Candidate,
-    _collect_requests,
-    _PendingRequest,
-    _roots_in,
-)
-from pysoa.common.errors import Error
 from pysoa.common.types import (
     ActionResponse,
     JobResponse,
@@ -40,8 +23,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ('perform_expansions',)
-
-_logger = logging.getLogger('pysoa.client.client')
 
 
 async def perform_expansions(
@@ -61,57 +42,22 @@ async def perform_expansions(
     """
     if not options.expansions:
         return
-    try:
-        trees = converter.dict_to_trees(options.expansions)
-    except KeyError as e:
-        raise InvalidExpansionKey(f'Invalid key in expansion request: {e.args[0]}') from e
-
-    candidates: List[_Candidate] = []
-    for action in actions:
-        candidates.extend(_roots_in(trees, action.body))
-
+    plan = ExpansionPlan(converter, actions, options.expansions)
     # Each expansion request is a job of its own: the call's continue_on_error is about the call's job.
     request_options = CallOptions(
         timeout=options.timeout, switches=options.switches, correlation_id=options.correlation_id,
         context=options.context, control_extra=options.control_extra,
     )
-    already_requested: Dict[str, Set[Any]] = {}
-    while candidates:
-        jobs, waiting = _expansion_jobs(_collect_requests(candidates), already_requested)
-        candidates = []
-        action_errors: List[ActionResponse] = []
-        job_errors: List[Error] = []
-        if not jobs:
-            continue
+    while True:
+        planned = plan.next_requests()
+        if not planned:
+            return
+        jobs = [
+            {'service_name': request.service_name, 'actions': [{'action': request.action_name, 'body': request.body}]}
+            for request in planned
+        ]
         responses = await client._wait_for_all(await client._send_all(jobs, request_options), request_options)
-        for waiting_objects, job_response in zip(waiting, responses):
+        for request, job_response in zip(planned, responses):
             assert isinstance(job_response, JobResponse), 'transport errors are not caught'
-            candidates.extend(_apply_response(job_response, waiting_objects, trees, action_errors, job_errors))
-        if action_errors:
-            raise CallActionError(action_errors)
-        if job_errors:
-            raise CallJobError(job_errors)
-
-
-def _expansion_jobs(
-    pending: Dict[Tuple[str, str], _PendingRequest],
-    already_requested: Dict[str, Set[Any]],
-) -> Tuple[List[Dict[str, Any]], List[List[_Candidate]]]:
-    """The jobs to send for this round, and the objects waiting on each."""
-    jobs: List[Dict[str, Any]] = []
-    waiting: List[List[_Candidate]] = []
-    for (service_name, action_name), request in pending.items():
-        key = f'{service_name}.{action_name}.{request.request_field}'
-        requested = already_requested.setdefault(key, set())
-        values = request.values - requested
-        if not values:
-            # Every value was fetched earlier in this call: asking again could expand forever.
-            _logger.info('Skipping expansion request %s for values already requested: %r', key, request.values)
-            continue
-        requested.update(values)
-        jobs.append({
-            'service_name': service_name,
-            'actions': [{'action': action_name, 'body': {request.request_field: list(values)}}],
-        })
-        waiting.append(request.waiting)
-    return jobs, waiting
+            plan.apply(request, job_response)
+        plan.raise_errors()

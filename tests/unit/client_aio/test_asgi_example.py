@@ -9,6 +9,7 @@ from typing import (
     Any,
     Dict,
     List,
+    MutableMapping,
     Tuple,
 )
 
@@ -33,7 +34,7 @@ class Lifespan:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.to_app: asyncio.Queue[Dict[str, Any]] = asyncio.Queue()
-        self.from_app: asyncio.Queue[Dict[str, Any]] = asyncio.Queue()
+        self.from_app: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
 
     async def __aenter__(self) -> 'Lifespan':
         self.task = asyncio.ensure_future(self.app({'type': 'lifespan'}, self.to_app.get, self.from_app.put))
@@ -49,12 +50,12 @@ class Lifespan:
 
 async def get(app: Application, path: str, query: str = '') -> Tuple[int, Any]:
     """Send ``GET path?query`` to the application; return the status and the JSON body of its response."""
-    sent: List[Dict[str, Any]] = []
+    sent: List[MutableMapping[str, Any]] = []
 
     async def receive() -> Dict[str, Any]:
         return {'type': 'http.request', 'body': b'', 'more_body': False}
 
-    async def send(message: Dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {'type': 'http', 'method': 'GET', 'path': path, 'query_string': query.encode(), 'headers': []}

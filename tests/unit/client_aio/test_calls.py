@@ -7,6 +7,7 @@ import asyncio
 import types
 from typing import (
     Any,
+    Dict,
     List,
 )
 
@@ -94,7 +95,7 @@ async def test_call_actions_returns_the_job_response_with_each_action_in_order()
 
 @run_async
 async def test_call_actions_stops_at_a_failed_action_unless_told_to_continue() -> None:
-    actions = [{'action': 'fail'}, {'action': 'echo', 'body': {'ran': True}}]
+    actions: List[Dict[str, Any]] = [{'action': 'fail'}, {'action': 'echo', 'body': {'ran': True}}]
     async with AsyncClient(local_config()) as client:
         stopped = await client.call_actions('svc', actions, raise_action_errors=False)
         continued = await client.call_actions('svc', actions, raise_action_errors=False, continue_on_error=True)
@@ -113,7 +114,7 @@ async def test_call_actions_parallel_returns_a_generator_of_the_responses_in_ord
         ])
 
     assert isinstance(results, types.GeneratorType)
-    assert [r.body for r in results] == [{'square': n * n} for n in range(5)]  # type: ignore[union-attr]
+    assert [r.body for r in results] == [{'square': n * n} for n in range(5)]
 
 
 @run_async
@@ -177,7 +178,7 @@ async def test_get_all_responses_yields_only_the_responses_of_the_current_task()
 
         collected = await asyncio.gather(send_and_collect(5), send_and_collect(6))
 
-    assert collected == [[{'square': 25}], [{'square': 36}]]
+    assert list(collected) == [[{'square': 25}], [{'square': 36}]]
 
 
 @run_async

@@ -10,12 +10,9 @@ to each master, one to wait on its reply queue.
 
 import abc
 import asyncio
-import binascii
 import itertools
 import logging
 import random
-import re
-import warnings
 from typing import (
     Any,
     Callable,
@@ -36,9 +33,18 @@ from pymetrics.instruments import Counter
 from redis.asyncio.connection import AbstractConnection
 from redis.backoff import NoBackoff
 
+from pysoa.common.transport.redis_gateway.backend._common import (
+    discovery_failure_message,
+    master_not_found_error,
+    readable_sentinel_error,
+    sentinel_address,
+    sentinel_hosts,
+    standard_hosts,
+)
 from pysoa.common.transport.redis_gateway.backend.base import (
     CannotGetConnectionError,
     connection_settings,
+    hashed_ring_position,
 )
 from pysoa.common.transport.redis_gateway.constants import REDIS_BACKEND_TYPE_SENTINEL
 
@@ -52,7 +58,6 @@ __all__ = (
 )
 
 _logger = logging.getLogger('pysoa.common.transport.redis_gateway.backend.sentinel')
-_URL_HOST = re.compile(r'^(unix|rediss?)://')
 
 CounterFactory = Callable[[str], Counter]
 
@@ -63,9 +68,10 @@ def _async_retry(retry: Any) -> redis.asyncio.retry.Retry:
         return retry
     if isinstance(retry, redis.retry.Retry):
         # The policy's parts have no public getters; they are plain attributes of redis-py's AbstractRetry.
-        return redis.asyncio.retry.Retry(
-            retry._backoff, retry.get_retries(), retry._supported_errors, retry.is_retryable,
-        )
+        is_retryable = getattr(retry, 'is_retryable', None)  # redis-py 8 and later
+        if is_retryable is None:
+            return redis.asyncio.retry.Retry(retry._backoff, retry.get_retries(), retry._supported_errors)
+        return redis.asyncio.retry.Retry(retry._backoff, retry.get_retries(), retry._supported_errors, is_retryable)
     raise ValueError(f'connection_kwargs["retry"] must be a redis.retry.Retry, not {retry!r}')
 
 
@@ -109,7 +115,7 @@ class AsyncRedisBackend(abc.ABC):
         """The position in the ring of the master holding (or receiving) the queue with this key."""
         size = await self.ring_size()
         if '!' in queue_key:
-            return int((binascii.crc32(queue_key.encode('utf-8')) & 0xFFF) / (4096.0 / size))
+            return hashed_ring_position(queue_key, size)
         if self._ring_cycle is None:
             order = list(range(size))
             random.shuffle(order)
@@ -142,24 +148,13 @@ class AsyncStandardRedisBackend(AsyncRedisBackend):
         connection_kwargs: Optional[Dict[str, Any]] = None,
     ) -> None:
         super().__init__()
-        if isinstance(hosts, (str, bytes)):
-            raise ValueError('Redis hosts must be specified as an iterable list of hosts.')
+        masters = standard_hosts(hosts)
         settings = async_connection_settings(connection_kwargs, socket_timeout=None)
-        self._clients: List[redis.asyncio.Redis] = []
-        for host in hosts or [('localhost', 6379)]:
-            if isinstance(host, str) and _URL_HOST.match(host):
-                warnings.warn(
-                    'Redis URL hosts are deprecated; use (host, port) tuples and connection_kwargs instead',
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                self._clients.append(redis.asyncio.Redis.from_url(host, **settings))
-            elif isinstance(host, str):
-                self._clients.append(redis.asyncio.Redis(host=host, port=6379, **settings))
-            elif isinstance(host, tuple) and len(host) == 2 and isinstance(host[0], str) and isinstance(host[1], int):
-                self._clients.append(redis.asyncio.Redis(host=host[0], port=host[1], **settings))
-            else:
-                raise ValueError(f'Redis host {host!r} must be a ("host", port) tuple or a host name string')
+        self._clients: List[redis.asyncio.Redis] = [
+            redis.asyncio.Redis.from_url(master, **settings) if isinstance(master, str)
+            else redis.asyncio.Redis(host=master[0], port=master[1], **settings)
+            for master in masters
+        ]
 
     async def ring_size(self) -> int:
         return len(self._clients)
@@ -191,17 +186,8 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
         sentinel_kwargs: Optional[Dict[str, Any]] = None,
     ) -> None:
         super().__init__()
-        if sentinel_failover_retries < 0:
-            raise ValueError('sentinel_failover_retries must be a non-negative integer')
-        if sentinel_services is not None and (
-            not isinstance(sentinel_services, list) or not all(isinstance(s, str) for s in sentinel_services)
-        ):
-            raise ValueError('sentinel_services must be a list of service name strings')
-        sentinel_hosts = [
-            (host, 26379) if isinstance(host, str) else (host[0], host[1]) for host in (hosts or [('localhost', 26379)])
-        ]
         self._sentinel = redis.asyncio.sentinel.Sentinel(
-            sentinel_hosts,
+            sentinel_hosts(hosts, sentinel_services, sentinel_failover_retries),
             # No retries: redis-py asks the next Sentinel instead, and an unreachable one costs a connect timeout.
             sentinel_kwargs=async_connection_settings(
                 sentinel_kwargs, socket_timeout=5.0, retry=redis.retry.Retry(NoBackoff(), 0),
@@ -228,7 +214,7 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
             try:
                 masters = await sentinel.sentinel_masters()
             except redis.RedisError as e:
-                failures.append(f'{_address(sentinel)}: {e}')
+                failures.append(f'{sentinel_address(sentinel)}: {e}')
                 continue
             if not masters:
                 raise CannotGetConnectionError(
@@ -236,11 +222,7 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
                     'were given',
                 )
             return [str(name) for name in masters]
-        raise CannotGetConnectionError(
-            'Cannot create the Redis backend: Could not discover the Sentinel services from any Sentinel (' +
-            '; '.join(failures) + '). Check the Sentinel hosts and sentinel_kwargs (TLS, password), or list the '
-            'services in sentinel_services.',
-        )
+        raise CannotGetConnectionError(f'Cannot create the Redis backend: {discovery_failure_message(failures)}')
 
     def _master(self, service: str) -> redis.asyncio.Redis:
         client = self._masters.get(service)
@@ -259,33 +241,18 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
                 await connection.connect()  # type: ignore[no-untyped-call]
                 return connection
             except redis.asyncio.sentinel.MasterNotFoundError as e:
-                reason = self._readable(e)
+                reason = readable_sentinel_error(e, self._sentinel.sentinels)
                 _logger.warning('Redis Sentinel cannot name a master for service %s: %s', service, reason)
                 if attempt < self._failover_retries:
                     self.counter_factory('backend.sentinel.master_not_found_retry').increment()
                     await asyncio.sleep((2 ** attempt + random.random()) / 4.0)
-        raise CannotGetConnectionError(
-            f'Master not found; gave up reloading master info after failover. {reason}. Check that the Sentinels are '
-            f'up and monitor service {service!r}, and their connection settings (TLS, password).',
-        )
-
-    def _readable(self, error: Exception) -> str:
-        """redis-py's message with each Sentinel named by its address instead of its client's long repr."""
-        message = str(error)
-        for sentinel in self._sentinel.sentinels:
-            message = message.replace(str(sentinel), _address(sentinel))
-        return message
+        raise master_not_found_error(service, reason)
 
     async def close(self) -> None:
         for client in self._masters.values():
             await client.aclose()
         for sentinel in self._sentinel.sentinels:
             await sentinel.aclose()
-
-
-def _address(client: redis.asyncio.Redis) -> str:
-    kwargs = client.connection_pool.connection_kwargs
-    return f'{kwargs.get("host")}:{kwargs.get("port")}'
 
 
 def make_async_backend(backend_type: str, backend_layer_kwargs: Dict[str, Any]) -> AsyncRedisBackend:

@@ -57,13 +57,13 @@ from pysoa.common.transport.redis_gateway._async_backend import (
 )
 from pysoa.common.transport.redis_gateway._description import describe_redis
 from pysoa.common.transport.redis_gateway._messages import (
+    QUEUE_PREFIX,
     ChunkedResponse,
-    EncodedRequest,
-    RequestEncoder,
-    ResponseDecoder,
-    is_chunk,
+    MessageDecoder,
+    MessageEncoder,
     make_serializer,
 )
+from pysoa.common.transport.redis_gateway.backend._common import normalize_backend_layer_kwargs
 from pysoa.common.transport.redis_gateway.backend.base import (
     CannotGetConnectionError,
     SendMessageToQueueCommand,
@@ -73,11 +73,7 @@ from pysoa.common.transport.redis_gateway.constants import (
     REDIS_BACKEND_TYPES,
     ProtocolVersion,
 )
-from pysoa.common.transport.redis_gateway.core import (
-    _QUEUE_PREFIX,
-    UndeliverableMessageError,
-    _normalize_backend_layer_kwargs,
-)
+from pysoa.common.transport.redis_gateway.core import UndeliverableMessageError
 from pysoa.common.transport.redis_gateway.framing import parse_frame
 from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 
@@ -313,10 +309,10 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         if backend_type not in REDIS_BACKEND_TYPES:
             raise ValueError(f'backend_type must be one of {REDIS_BACKEND_TYPES}, got {backend_type}')
         self.client_id = uuid.uuid4().hex
-        self._send_queue_key = _QUEUE_PREFIX + make_redis_queue_name(service_name)
+        self._send_queue_key = QUEUE_PREFIX + make_redis_queue_name(service_name)
         self.reply_queue_name = f'{make_redis_queue_name(service_name)}.{self.client_id}!{os.getpid():012x}'
-        self._reply_queue_key = _QUEUE_PREFIX + self.reply_queue_name
-        normalized = _normalize_backend_layer_kwargs(backend_type, backend_layer_kwargs or {})
+        self._reply_queue_key = QUEUE_PREFIX + self.reply_queue_name
+        normalized = normalize_backend_layer_kwargs(backend_type, backend_layer_kwargs or {})
         self._backend: AsyncRedisBackend = make_async_backend(backend_type, normalized)
         self._redis = describe_redis(backend_type, normalized)
         self._backend.counter_factory = self._counter
@@ -325,11 +321,12 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         self._receive_timeout = receive_timeout_in_seconds
         self._message_expiry = message_expiry_in_seconds
         serializer = make_serializer(default_serializer_config)
-        self._encoder = RequestEncoder(
+        self._encoder = MessageEncoder(
             service_name, metrics, _METRICS_PREFIX, serializer, ProtocolVersion(protocol_version),
             message_expiry_in_seconds, maximum_message_size_in_bytes, log_messages_larger_than_bytes,
+            time_serialization=False,
         )
-        self._decoder = ResponseDecoder(service_name, metrics, _METRICS_PREFIX, serializer)
+        self._decoder = MessageDecoder(service_name, metrics, _METRICS_PREFIX, serializer)
 
         self._enqueue_command = _EnqueueCommand(self._send_queue_key, queue_capacity)
         self._pipelines: Dict[int, _CommandPipeline] = {}
@@ -383,8 +380,8 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         """
         meta['reply_to'] = self.reply_queue_name
         with self.metrics.timer(_METRICS_PREFIX + 'send', resolution=_MICROSECONDS):
-            encoded = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
-            await self._enqueue(encoded)
+            frames, redis_expiry, expires_at = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
+            await self._enqueue(self._enqueue_command.pack(redis_expiry, frames), expires_at)
 
     def start_send_request_message(
         self,
@@ -405,45 +402,39 @@ class AsyncRedisClientTransport(AsyncClientTransport):
             return False
         meta['reply_to'] = self.reply_queue_name
         with self.metrics.timer(_METRICS_PREFIX + 'send', resolution=_MICROSECONDS):
-            encoded = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
-            command = self._enqueue_command.pack(encoded.redis_expiry, encoded.frames)
-            pipeline.execute_then(command, lambda _, error: self._accepted_or_retried(error, encoded, command, sent))
+            frames, redis_expiry, expires_at = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
+            command = self._enqueue_command.pack(redis_expiry, frames)
+            pipeline.execute_then(command, lambda _, error: self._accepted_or_retried(error, command, expires_at, sent))
         return True
 
     def _accepted_or_retried(
         self,
         error: Optional[BaseException],
-        encoded: EncodedRequest,
         command: bytes,
+        expires_at: float,
         sent: Callable[[Optional[BaseException]], None],
     ) -> None:
         if error is None:
             sent(None)
             return
         # Refused, or not delivered: what send_request_message does next, in a task of its own.
-        retry = asyncio.get_running_loop().create_task(self._enqueue(encoded, command, error))
+        retry = asyncio.get_running_loop().create_task(self._enqueue(command, expires_at, error))
         retry.add_done_callback(lambda done: sent(
             MessageSendError('The transport was closed') if done.cancelled() else done.exception(),
         ))
 
-    async def _enqueue(
-        self,
-        encoded: EncodedRequest,
-        command: Optional[bytes] = None,
-        first_error: Optional[BaseException] = None,
-    ) -> None:
+    async def _enqueue(self, command: bytes, expires_at: float, first_error: Optional[BaseException] = None) -> None:
         """
-        Push a request, retrying while the queue is full. ``first_error``: the error of a first attempt already made
-        (with ``command``, the request's packed command).
+        Push a request (its packed enqueue command), retrying while the queue is full, but never past the request's
+        expiry, ``expires_at``. ``first_error``: the error of a first attempt already made.
         """
         try:
-            await self._push(encoded, command or self._enqueue_command.pack(encoded.redis_expiry, encoded.frames),
-                             first_error)
+            await self._push(command, expires_at, first_error)
         except TransientPySOATransportError:
             self._counter('send.error.transient').increment()
             raise
 
-    async def _push(self, encoded: EncodedRequest, command: bytes, first_error: Optional[BaseException]) -> None:
+    async def _push(self, command: bytes, expires_at: float, first_error: Optional[BaseException]) -> None:
         retries = 0
         for attempt in range(self._queue_full_retries + 1):
             try:
@@ -467,7 +458,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                     raise self._send_error_for_response(e) from e
                 retries = attempt
                 delay = (2 ** attempt + random.random()) / 4.0
-                if attempt == self._queue_full_retries or time.time() + delay >= encoded.expires_at:
+                if attempt == self._queue_full_retries or time.time() + delay >= expires_at:
                     break
                 self._counter('send.queue_full_retry').increment()
                 self._counter(f'send.queue_full_retry.retry_{attempt + 1}').increment()
@@ -545,22 +536,16 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 raise MessageReceiveTimeout(f'No message received for service {self.service_name}')
 
     async def _rest_of_chunks(self, chunks: ChunkedResponse, timeout: float) -> bytes:
-        # A whole message between the chunks (from a server that pushes chunks one by one, like PySOA 1.x's) is kept
-        # for later, in order.
-        others: List[bytes] = []
         try:
             while not chunks.complete:
                 try:
                     data = await self._next_frame(timeout)
                 except MessageReceiveTimeout:
                     raise chunks.incomplete_error(timeout) from None
-                frame = parse_frame(data)
-                if is_chunk(frame):
-                    chunks.add(frame)
-                else:
-                    others.append(data)
+                chunks.take(data)
         finally:
-            self._frames.extendleft(reversed(others))
+            # The whole messages between the chunks are received next, in order.
+            self._frames.extendleft(reversed(chunks.between))
         return chunks.payload
 
     async def _next_frame(self, timeout: float) -> bytes:

@@ -26,9 +26,9 @@ from pysoa.common.transport.errors import (
     TransientPySOATransportError,
 )
 from pysoa.common.transport.redis_gateway._description import describe_redis
+from pysoa.common.transport.redis_gateway._messages import QUEUE_PREFIX
 from pysoa.common.transport.redis_gateway.constants import DEFAULT_MAXIMUM_MESSAGE_BYTES_CLIENT
 from pysoa.common.transport.redis_gateway.core import (
-    _QUEUE_PREFIX,
     ExpiredMessageReceived,
     RedisTransportClientCore,
 )
@@ -204,7 +204,7 @@ class RedisClientTransport(ClientTransport):
         redis = describe_redis(self.core.backend_type, self.core.backend_layer_kwargs)
         return MessageReceiveTimeout(
             f'No response from service {self.service_name} arrived within {timeout} seconds (on reply queue '
-            f'{_QUEUE_PREFIX}{reply_queue_name}). The request went to queue {_QUEUE_PREFIX}{self._send_queue_name} on '
+            f'{QUEUE_PREFIX}{reply_queue_name}). The request went to queue {QUEUE_PREFIX}{self._send_queue_name} on '
             f'{redis}: if no server of service {self.service_name} is consuming that queue (none is running, or they '
             f'use another Redis or database), or all are busy, requests wait there until they expire.',
         )

@@ -19,11 +19,9 @@ from pysoa.common.transport.errors import (
     InvalidMessageError,
 )
 from pysoa.common.transport.redis_gateway._description import describe_redis
+from pysoa.common.transport.redis_gateway._messages import QUEUE_PREFIX
 from pysoa.common.transport.redis_gateway.constants import DEFAULT_MAXIMUM_MESSAGE_BYTES_SERVER
-from pysoa.common.transport.redis_gateway.core import (
-    _QUEUE_PREFIX,
-    RedisTransportServerCore,
-)
+from pysoa.common.transport.redis_gateway.core import RedisTransportServerCore
 from pysoa.common.transport.redis_gateway.settings import RedisServerTransportSchema
 from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 
@@ -113,6 +111,6 @@ class RedisServerTransport(ServerTransport):
         Sentinels and their services). Connection settings, passwords among them, are left out.
         """
         redis = describe_redis(self.core.backend_type, self.core.backend_layer_kwargs)
-        return f'queue {_QUEUE_PREFIX}{self._receive_queue_name} of {redis}'
+        return f'queue {QUEUE_PREFIX}{self._receive_queue_name} of {redis}'
 
 

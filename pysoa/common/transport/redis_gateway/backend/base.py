@@ -33,6 +33,7 @@ __all__ = (
     'LuaRedisCommand',
     'SendMessageToQueueCommand',
     'connection_settings',
+    'hashed_ring_position',
 )
 
 
@@ -104,6 +105,15 @@ return true
 send_message_to_queue = SendMessageToQueueCommand()
 
 
+def hashed_ring_position(queue_key: str, ring_size: int) -> int:
+    """
+    The position in a ring of ``ring_size`` Redis masters of the master a reply queue lives on: the low 12 bits of the
+    CRC-32 of its key (``pysoa:<queue name>``), scaled to the ring. Every client and server computes it the same way,
+    so that they agree on where each reply queue is.
+    """
+    return int((binascii.crc32(queue_key.encode('utf-8')) & 0xFFF) / (4096.0 / ring_size))
+
+
 class BaseRedisClient(metaclass=abc.ABCMeta):
     """
     A ring of ``ring_size`` Redis masters. A response queue (its name contains ``!``) always lives on the master its
@@ -115,7 +125,6 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
 
     def __init__(self, ring_size: int) -> None:
         self._ring_size = ring_size
-        self._hash_ratio = 4096.0 / ring_size
         order = list(range(ring_size))
         random.shuffle(order)
         self._ring_cycle: Iterator[int] = itertools.cycle(order)
@@ -133,7 +142,7 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
     def get_connection_index(self, queue_key: str) -> int:
         """The position in the ring of the master holding (or receiving) the queue with this key."""
         if '!' in queue_key:
-            return int((binascii.crc32(queue_key.encode('utf-8')) & 0xFFF) / self._hash_ratio)
+            return hashed_ring_position(queue_key, self._ring_size)
         return next(self._ring_cycle)
 
     def send_message_to_queue(

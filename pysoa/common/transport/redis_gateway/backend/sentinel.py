@@ -22,9 +22,15 @@ from redis.sentinel import (
     Sentinel,
 )
 
+from pysoa.common.transport.redis_gateway.backend._common import (
+    discovery_failure_message,
+    master_not_found_error,
+    readable_sentinel_error,
+    sentinel_address,
+    sentinel_hosts,
+)
 from pysoa.common.transport.redis_gateway.backend.base import (
     BaseRedisClient,
-    CannotGetConnectionError,
     connection_settings,
 )
 
@@ -60,18 +66,8 @@ class SentinelRedisClient(BaseRedisClient):
         sentinel_failover_retries: int = 0,
         sentinel_kwargs: Optional[Dict[str, Any]] = None,
     ) -> None:
-        if sentinel_failover_retries < 0:
-            raise ValueError('sentinel_failover_retries must be a non-negative integer')
-        if sentinel_services is not None and (
-            not isinstance(sentinel_services, list) or not all(isinstance(s, str) for s in sentinel_services)
-        ):
-            raise ValueError('sentinel_services must be a list of service name strings')
-
-        sentinel_hosts = [
-            (host, 26379) if isinstance(host, str) else (host[0], host[1]) for host in (hosts or [('localhost', 26379)])
-        ]
         self._sentinel = Sentinel(
-            sentinel_hosts,
+            sentinel_hosts(hosts, sentinel_services, sentinel_failover_retries),
             # No retries: redis-py asks the next Sentinel instead, and an unreachable one costs a connect timeout.
             sentinel_kwargs=connection_settings(sentinel_kwargs, socket_timeout=5.0, retry=_NO_RETRY),
             # A BLPOP on a master waits as long as its own timeout says.
@@ -91,13 +87,10 @@ class SentinelRedisClient(BaseRedisClient):
             try:
                 masters = sentinel.sentinel_masters()
             except redis.RedisError as e:
-                failures.append(f'{_address(sentinel)}: {e}')
+                failures.append(f'{sentinel_address(sentinel)}: {e}')
                 continue
             return [str(name) for name in masters]
-        raise redis.ConnectionError(
-            'Could not discover the Sentinel services from any Sentinel (' + '; '.join(failures) + '). Check the '
-            'Sentinel hosts and sentinel_kwargs (TLS, password), or list the services in sentinel_services.',
-        )
+        raise redis.ConnectionError(discovery_failure_message(failures))
 
     @property
     def services(self) -> List[str]:
@@ -114,22 +107,12 @@ class SentinelRedisClient(BaseRedisClient):
                 return self._get_master_client(service)
             except MasterNotFoundError as e:
                 self.reset_clients()
-                reason = self._readable(e)
+                reason = readable_sentinel_error(e, self._sentinel.sentinels)
                 _logger.warning('Redis Sentinel cannot name a master for service %s: %s', service, reason)
                 if attempt < self._failover_retries:
                     self.counter_factory('backend.sentinel.master_not_found_retry').increment()
                     time.sleep((2 ** attempt + random.random()) / 4.0)
-        raise CannotGetConnectionError(
-            f'Master not found; gave up reloading master info after failover. {reason}. Check that the Sentinels are '
-            f'up and monitor service {service!r}, and their connection settings (TLS, password).',
-        )
-
-    def _readable(self, error: MasterNotFoundError) -> str:
-        """redis-py's message with each Sentinel named by its address instead of its client's long repr."""
-        message = str(error)
-        for sentinel in self._sentinel.sentinels:
-            message = message.replace(str(sentinel), _address(sentinel))
-        return message
+        raise master_not_found_error(service, reason)
 
     def _get_master_client(self, service: str) -> redis.Redis:
         client = self._master_clients.get(service)
@@ -149,9 +132,3 @@ class SentinelRedisClient(BaseRedisClient):
         with self._lock:
             self._master_clients = {}
         super().reset_clients()
-
-
-def _address(client: redis.Redis) -> str:
-    """``host:port`` of a Redis (or Sentinel) client."""
-    kwargs = client.connection_pool.connection_kwargs
-    return f'{kwargs.get("host")}:{kwargs.get("port")}'

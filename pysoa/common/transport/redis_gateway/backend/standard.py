@@ -1,7 +1,5 @@
 """The standard Redis backend: a fixed list of Redis masters."""
 
-import re
-import warnings
 from typing import (
     Any,
     Dict,
@@ -14,6 +12,7 @@ from typing import (
 
 import redis
 
+from pysoa.common.transport.redis_gateway.backend._common import standard_hosts
 from pysoa.common.transport.redis_gateway.backend.base import (
     BaseRedisClient,
     connection_settings,
@@ -21,8 +20,6 @@ from pysoa.common.transport.redis_gateway.backend.base import (
 
 
 __all__ = ('StandardRedisClient',)
-
-_URL_HOST = re.compile(r'^(unix|rediss?)://')
 
 
 class StandardRedisClient(BaseRedisClient):
@@ -43,26 +40,14 @@ class StandardRedisClient(BaseRedisClient):
         hosts: Optional[Iterable[Union[str, Tuple[str, int]]]] = None,
         connection_kwargs: Optional[Dict[str, Any]] = None,
     ) -> None:
-        if isinstance(hosts, (str, bytes)):
-            raise ValueError('Redis hosts must be specified as an iterable list of hosts.')
+        masters = standard_hosts(hosts)
         # No socket read timeout (redis-py 6+ defaults to 5 s): a BLPOP waits as long as its own timeout says.
-        connection_kwargs = connection_settings(connection_kwargs, socket_timeout=None)
-
-        self._clients: List[redis.Redis] = []
-        for host in hosts or [('localhost', 6379)]:
-            if isinstance(host, str) and _URL_HOST.match(host):
-                warnings.warn(
-                    'Redis URL hosts are deprecated; use (host, port) tuples and connection_kwargs instead',
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                self._clients.append(redis.Redis.from_url(host, **connection_kwargs))
-            elif isinstance(host, str):
-                self._clients.append(redis.Redis(host=host, port=6379, **connection_kwargs))
-            elif isinstance(host, tuple) and len(host) == 2 and isinstance(host[0], str) and isinstance(host[1], int):
-                self._clients.append(redis.Redis(host=host[0], port=host[1], **connection_kwargs))
-            else:
-                raise ValueError(f'Redis host {host!r} must be a ("host", port) tuple or a host name string')
+        settings = connection_settings(connection_kwargs, socket_timeout=None)
+        self._clients: List[redis.Redis] = [
+            redis.Redis.from_url(master, **settings) if isinstance(master, str)
+            else redis.Redis(host=master[0], port=master[1], **settings)
+            for master in masters
+        ]
         super().__init__(len(self._clients))
 
     def _get_connection(self, index: int) -> redis.Redis:

@@ -3,6 +3,7 @@ The backends' choice of Redis master per queue (crc32 hashing for reply queues, 
 and their argument checks. No Redis is contacted: redis-py clients connect lazily.
 """
 
+import asyncio
 import binascii
 import itertools
 from typing import (
@@ -15,6 +16,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from pysoa.common.transport.redis_gateway._async_backend import (
+    AsyncSentinelRedisBackend,
+    AsyncStandardRedisBackend,
+)
 from pysoa.common.transport.redis_gateway.backend._held_connections import HeldConnections
 from pysoa.common.transport.redis_gateway.backend.base import (
     DEFAULT_CONNECTION_RETRIES,
@@ -94,6 +99,18 @@ def test_request_queue_permutation_is_random_per_backend() -> None:
     assert len(orders) > 1
 
 
+@pytest.mark.parametrize('ring_size', [1, 2, 3, 5])
+def test_the_asynchronous_backend_puts_each_reply_queue_on_the_master_the_synchronous_one_does(ring_size: int) -> None:
+    keys = [f'pysoa:service.svc.{n:032x}!{n * 7919:012x}' for n in range(100)]
+    hosts = [('127.0.0.1', 1 + index) for index in range(ring_size)]
+
+    async def indices() -> List[int]:
+        asynchronous = AsyncStandardRedisBackend(hosts=hosts)
+        return [await asynchronous.connection_index(key) for key in keys]
+
+    assert asyncio.run(indices()) == [_standard(ring_size).get_connection_index(key) for key in keys]
+
+
 # Standard backend ---------------------------------------------------------------------------------------------------
 
 
@@ -151,10 +168,38 @@ def test_standard_backend_url_host_is_deprecated_but_works() -> None:
     assert (kwargs['host'], kwargs['port'], kwargs['db']) == ('redis.example', 6390, 3)
 
 
+def test_the_url_host_deprecation_warning_names_the_code_that_made_the_backend() -> None:
+    with pytest.warns(DeprecationWarning) as warned:
+        StandardRedisClient(hosts=['redis://redis.example:6390/3'])
+
+    assert [warning.filename for warning in warned] == [__file__]
+
+
+def test_the_asynchronous_backend_url_host_deprecation_warning_names_the_code_that_made_it() -> None:
+    async def make_backend() -> None:
+        AsyncStandardRedisBackend(hosts=['redis://redis.example:6390/3'])
+
+    with pytest.warns(DeprecationWarning) as warned:
+        asyncio.run(make_backend())
+
+    assert [warning.filename for warning in warned] == [__file__]
+
+
 @pytest.mark.parametrize('hosts', ['localhost', [('localhost', '6379')], [6379], [('localhost', 6379, 0)]])
 def test_standard_backend_rejects_malformed_hosts(hosts: Any) -> None:
     with pytest.raises(ValueError):
         StandardRedisClient(hosts=hosts)
+
+
+@pytest.mark.parametrize('hosts', ['localhost', [('localhost', '6379')], [6379], [('localhost', 6379, 0)]])
+def test_the_asynchronous_standard_backend_rejects_the_hosts_the_synchronous_one_rejects(hosts: Any) -> None:
+    with pytest.raises(ValueError) as synchronous:
+        StandardRedisClient(hosts=hosts)
+
+    with pytest.raises(ValueError) as asynchronous:
+        AsyncStandardRedisBackend(hosts=hosts)
+
+    assert str(asynchronous.value) == str(synchronous.value)
 
 
 def test_standard_backend_rejects_an_index_outside_the_ring() -> None:
@@ -163,6 +208,17 @@ def test_standard_backend_rejects_an_index_outside_the_ring() -> None:
 
 
 # Sentinel backend ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(('arguments', 'message'), [
+    ({'sentinel_failover_retries': -1}, 'sentinel_failover_retries must be a non-negative integer'),
+    ({'sentinel_services': 'service'}, 'sentinel_services must be a list of service name strings'),
+    ({'sentinel_services': ['service', 7]}, 'sentinel_services must be a list of service name strings'),
+])
+def test_both_sentinel_backends_reject_malformed_arguments_alike(arguments: Any, message: str) -> None:
+    for backend_class in (SentinelRedisClient, AsyncSentinelRedisBackend):
+        with pytest.raises(ValueError, match=f'^{message}$'):
+            backend_class(hosts=[('127.0.0.1', 1)], **arguments)
 
 
 def test_sentinel_backend_ring_is_the_configured_services_in_order() -> None:
