@@ -68,13 +68,13 @@ from pysoa.common.serializer.msgpack_extensions import (
     encode_extension,
 )
 from pysoa.common.transport.errors import InvalidMessageError
-from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
-from pysoa.common.transport.redis_gateway.framing import (
+from pysoa.common.transport.redis_gateway._framing import (
     ParsedFrame,
     build_chunk_frames,
     build_frame_prefix,
     parse_frame,
 )
+from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
 from pysoa.common.types import (
     ActionRequest,
     ActionResponse,

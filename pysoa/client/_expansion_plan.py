@@ -1,5 +1,5 @@
 """
-The I/O-free part of performing expansions, which the blocking client (:mod:`pysoa.client.expansion_runner`) and the
+The I/O-free part of performing expansions, which the blocking client (:mod:`pysoa.client._expansion_runner`) and the
 asynchronous one (``pysoa.client.aio._expansions``) drive: which requests each round sends, and what their responses
 fill in.
 """

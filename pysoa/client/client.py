@@ -22,6 +22,7 @@ from typing import (
 )
 
 from pysoa.client._blocking import blocking_twin
+from pysoa.client._expansion_runner import perform_expansions
 from pysoa.client._headers import (
     Switches,
     make_context_header,
@@ -44,7 +45,6 @@ from pysoa.client.expander import (
     Expansions,
     ExpansionSettings,
 )
-from pysoa.client.expansion_runner import perform_expansions
 from pysoa.client.future import FutureSOAResponse
 from pysoa.client.service_handler import ServiceHandler
 from pysoa.client.settings import (

@@ -25,8 +25,8 @@ from pysoa.common.transport.errors import (
     MessageSendError,
     MessageTooLarge,
 )
+from pysoa.common.transport.redis_gateway._framing import parse_frame
 from pysoa.common.transport.redis_gateway.core import UndeliverableMessageError
-from pysoa.common.transport.redis_gateway.framing import parse_frame
 from tests.redis.services import (
     REQUEST_QUEUE_KEY,
     SERVER_CLASS_PATH,

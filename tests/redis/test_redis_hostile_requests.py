@@ -27,7 +27,7 @@ from pysoa.common.transport.errors import (
     InvalidMessageError,
     MessageSendError,
 )
-from pysoa.common.transport.redis_gateway.framing import parse_frame
+from pysoa.common.transport.redis_gateway._framing import parse_frame
 from pysoa.server.internal._response_conversion import client_version_from_meta
 from pysoa.server.server import Server
 from pysoa.server.settings import ServerSettings

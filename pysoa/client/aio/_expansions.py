@@ -1,6 +1,6 @@
 """
 Expansions for the :class:`pysoa.client.aio.AsyncClient`: the algorithm of
-:func:`pysoa.client.expansion_runner.perform_expansions`, whose plan it shares
+:func:`pysoa.client._expansion_runner.perform_expansions`, whose plan it shares
 (:class:`pysoa.client._expansion_plan.ExpansionPlan`), with the requests of each round sent and awaited concurrently.
 """
 
@@ -33,7 +33,7 @@ async def perform_expansions(
 ) -> None:
     """
     Expand, in place, the objects in the bodies of ``actions``, as ``options.expansions`` asks; see
-    :func:`pysoa.client.expansion_runner.perform_expansions`. Expansion requests carry the call's headers and
+    :func:`pysoa.client._expansion_runner.perform_expansions`. Expansion requests carry the call's headers and
     timeout.
 
     :raises InvalidExpansionKey: If the expansions name a type or expansion the configuration does not define.

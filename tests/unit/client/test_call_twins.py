@@ -14,7 +14,7 @@ from typing import (
 
 import pytest
 
-from pysoa.client import expansion_runner
+from pysoa.client import _expansion_runner as expansion_runner
 from pysoa.client._blocking import blocking_twin
 from pysoa.client.client import Client
 from pysoa.client.future import FutureSOAResponse

@@ -56,6 +56,7 @@ from pysoa.common.transport.redis_gateway._async_backend import (
     make_async_backend,
 )
 from pysoa.common.transport.redis_gateway._description import describe_redis
+from pysoa.common.transport.redis_gateway._framing import parse_frame
 from pysoa.common.transport.redis_gateway._messages import (
     QUEUE_PREFIX,
     ChunkedResponse,
@@ -74,7 +75,6 @@ from pysoa.common.transport.redis_gateway.constants import (
     ProtocolVersion,
 )
 from pysoa.common.transport.redis_gateway.core import UndeliverableMessageError
-from pysoa.common.transport.redis_gateway.framing import parse_frame
 from pysoa.common.transport.redis_gateway.utils import make_redis_queue_name
 
 

@@ -4,7 +4,7 @@ pushed onto a queue, and the frames taken off a queue turned back into a message
 (:mod:`pysoa.common.transport.redis_gateway.core`) and the asynchronous client transport (``_async_client``) both use
 it, so they share the exact bytes, checks, errors and metric names.
 
-Framing itself lives in :mod:`pysoa.common.transport.redis_gateway.framing`; this module adds the envelope
+Framing itself lives in :mod:`pysoa.common.transport.redis_gateway._framing`; this module adds the envelope
 (``request_id``, ``meta``, ``body``), the choice of serializer, expiry, size limits, the chunking of large responses and
 their reassembly.
 """
@@ -36,15 +36,15 @@ from pysoa.common.transport.errors import (
     MessageReceiveTimeout,
     MessageTooLarge,
 )
-from pysoa.common.transport.redis_gateway.constants import (
-    ProtocolFeature,
-    ProtocolVersion,
-)
-from pysoa.common.transport.redis_gateway.framing import (
+from pysoa.common.transport.redis_gateway._framing import (
     ParsedFrame,
     build_chunk_frames,
     build_frame_prefix,
     parse_frame,
+)
+from pysoa.common.transport.redis_gateway.constants import (
+    ProtocolFeature,
+    ProtocolVersion,
 )
 
 

@@ -33,6 +33,10 @@ from pysoa.common.transport.errors import (
     MessageReceiveTimeout,
     MessageSendError,
 )
+from pysoa.common.transport.redis_gateway._framing import (
+    ParsedFrame,
+    parse_frame,
+)
 from pysoa.common.transport.redis_gateway._messages import (
     QUEUE_PREFIX,
     ChunkedResponse,
@@ -53,10 +57,6 @@ from pysoa.common.transport.redis_gateway.constants import (
     REDIS_BACKEND_TYPE_SENTINEL,
     REDIS_BACKEND_TYPES,
     ProtocolVersion,
-)
-from pysoa.common.transport.redis_gateway.framing import (
-    ParsedFrame,
-    parse_frame,
 )
 from pysoa.utils import dict_to_hashable
 

@@ -37,7 +37,7 @@ from pysoa.common.serializer import (
     JSONSerializer,
     MsgpackSerializer,
 )
-from pysoa.common.transport.redis_gateway.framing import parse_frame
+from pysoa.common.transport.redis_gateway._framing import parse_frame
 
 
 CORPUS = seed_messages()

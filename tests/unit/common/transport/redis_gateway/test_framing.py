@@ -3,12 +3,12 @@
 import pytest
 
 from pysoa.common.transport.errors import InvalidMessageError
-from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
-from pysoa.common.transport.redis_gateway.framing import (
+from pysoa.common.transport.redis_gateway._framing import (
     build_chunk_frames,
     build_frame_prefix,
     parse_frame,
 )
+from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
 
 
 V1, V2, V3 = ProtocolVersion.VERSION_1, ProtocolVersion.VERSION_2, ProtocolVersion.VERSION_3

@@ -21,6 +21,10 @@ from pysoa.common.transport.errors import (
     InvalidMessageError,
     MessageTooLarge,
 )
+from pysoa.common.transport.redis_gateway._framing import (
+    build_chunk_frames,
+    parse_frame,
+)
 from pysoa.common.transport.redis_gateway._messages import (
     ChunkedResponse,
     ExpiredMessageReceived,
@@ -29,10 +33,6 @@ from pysoa.common.transport.redis_gateway._messages import (
     make_serializer,
 )
 from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
-from pysoa.common.transport.redis_gateway.framing import (
-    build_chunk_frames,
-    parse_frame,
-)
 
 
 PREFIX = 'client.transport.redis_gateway.'
