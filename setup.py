@@ -1,4 +1,5 @@
 """Packaging for PySOA 2, a modern drop-in successor of PySOA 1.4.9."""
+
 import os
 
 from setuptools import find_packages, setup

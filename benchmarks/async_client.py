@@ -62,16 +62,21 @@ ROWS = ('async_concurrent', 'sync_threads', 'async_sequential', 'sync_sequential
 
 # Workers: each runs in a process of its own and prints one JSON object ----------------------------------------------
 
+
 def _client_config(port: int) -> Dict[str, Any]:
     from round_trip_service import (
         SERVICE_NAME,
         redis_transport_kwargs,
     )
 
-    return {SERVICE_NAME: {'transport': {
-        'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
-        'kwargs': redis_transport_kwargs(port),
-    }}}
+    return {
+        SERVICE_NAME: {
+            'transport': {
+                'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
+                'kwargs': redis_transport_kwargs(port),
+            }
+        }
+    }
 
 
 def _check(body: Any, i: int) -> None:
@@ -92,6 +97,7 @@ def worker_async_concurrent(port: int, concurrency: int, seconds: float, warmup:
 
     async def run() -> Dict[str, Any]:
         async with AsyncClient(_client_config(port)) as client:
+
             async def call(i: int) -> None:
                 response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
                 _check(response.body, i)
@@ -195,7 +201,10 @@ def worker_async_pending(port: int, pending: int) -> Dict[str, Any]:
             elapsed = time.monotonic() - started
         errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
         return {
-            'calls': pending, 'errors': len(errors), 'first_errors': errors[:3], 'most_waiting': most_waiting,
+            'calls': pending,
+            'errors': len(errors),
+            'first_errors': errors[:3],
+            'most_waiting': most_waiting,
             'elapsed': elapsed,
         }
 
@@ -212,8 +221,12 @@ def _latencies(call: Callable[[int], None], calls: int, warmup: int) -> Dict[str
         call(i)
         latencies.append(time.perf_counter_ns() - started)
     cpu = time.process_time() - cpu_started
-    return {'calls': calls, 'p50_us': statistics.median(latencies) / 1000, 'mean_us': statistics.mean(latencies) / 1000,
-            'cpu': cpu}
+    return {
+        'calls': calls,
+        'p50_us': statistics.median(latencies) / 1000,
+        'mean_us': statistics.mean(latencies) / 1000,
+        'cpu': cpu,
+    }
 
 
 def worker_sync_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
@@ -252,8 +265,12 @@ def worker_async_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any
                 latencies.append(time.perf_counter_ns() - started)
                 _check(response.body, i)
             cpu = time.process_time() - cpu_started
-        return {'calls': calls, 'p50_us': statistics.median(latencies) / 1000,
-                'mean_us': statistics.mean(latencies) / 1000, 'cpu': cpu}
+        return {
+            'calls': calls,
+            'p50_us': statistics.median(latencies) / 1000,
+            'mean_us': statistics.mean(latencies) / 1000,
+            'cpu': cpu,
+        }
 
     return asyncio.run(run())
 
@@ -286,18 +303,27 @@ def run_worker(argv: Sequence[str]) -> None:
 
 # The run --------------------------------------------------------------------------------------------------------------
 
+
 def _start_service(port: int, processes: ProcessGroup, work_dir: pathlib.Path) -> None:
     """``python -m round_trip_service --fork 2`` (this checkout's pysoa); returns once every worker is ready."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith('PYTHON')}
     environment['PYTHONPATH'] = os.pathsep.join([str(HERE), str(REPO_ROOT)])
     environment[REDIS_PORT_VARIABLE] = str(port)
     command = [
-        sys.executable, '-s', '-B', '-m', 'round_trip_service', '-s', 'round_trip_service',
-        '--fork', str(FORK_PROCESSES),
+        sys.executable,
+        '-s',
+        '-B',
+        '-m',
+        'round_trip_service',
+        '-s',
+        'round_trip_service',
+        '--fork',
+        str(FORK_PROCESSES),
     ]
     log = work_dir / 'service.log'
     service = processes.start(command, work_dir, log, read_stdout=False, env=environment)
     deadline = time.monotonic() + 60
+
     def ready_workers() -> int:
         return len([line for line in log.read_text(errors='replace').splitlines() if SERVICE_READY in line])
 
@@ -310,10 +336,27 @@ def _start_service(port: int, processes: ProcessGroup, work_dir: pathlib.Path) -
 def _worker(role: str, arguments: argparse.Namespace, port: int, work_dir: pathlib.Path) -> Dict[str, Any]:
     command = [
         # -E: no PYTHON* environment variables; -s: no user site; -B: no bytecode written into the checkout.
-        sys.executable, '-E', '-s', '-B', str(pathlib.Path(__file__).resolve()), 'worker', role, '--port', str(port),
-        '--seconds', str(arguments.seconds), '--concurrency', str(arguments.concurrency),
-        '--threads', str(arguments.threads), '--pending', str(arguments.pending),
-        '--calls', str(arguments.sequential_calls), '--warmup', str(arguments.warmup),
+        sys.executable,
+        '-E',
+        '-s',
+        '-B',
+        str(pathlib.Path(__file__).resolve()),
+        'worker',
+        role,
+        '--port',
+        str(port),
+        '--seconds',
+        str(arguments.seconds),
+        '--concurrency',
+        str(arguments.concurrency),
+        '--threads',
+        str(arguments.threads),
+        '--pending',
+        str(arguments.pending),
+        '--calls',
+        str(arguments.sequential_calls),
+        '--warmup',
+        str(arguments.warmup),
     ]
     return run_client(command, work_dir, role, timeout=arguments.seconds + 300)
 
@@ -323,14 +366,17 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     progress = Progress(3 + arguments.rounds * len(ROWS))
     progress.step('starting redis-server')
     redis_server = RedisServer(
-        find_redis_server(arguments.redis_server), arguments.redis_port or free_port(), work_dir, processes,
+        find_redis_server(arguments.redis_server),
+        arguments.redis_port or free_port(),
+        work_dir,
+        processes,
     ).start()
     progress.step(f'starting the service (--fork {FORK_PROCESSES})')
     _start_service(redis_server.port, processes, work_dir)
 
     rounds: List[Dict[str, Dict[str, Any]]] = []
     for round_number in range(arguments.rounds):
-        order = ROWS[round_number % len(ROWS):] + ROWS[:round_number % len(ROWS)]
+        order = ROWS[round_number % len(ROWS) :] + ROWS[: round_number % len(ROWS)]
         results: Dict[str, Dict[str, Any]] = {}
         for row in order:
             progress.step(f'round {round_number + 1}: {row}')
@@ -342,9 +388,18 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     pending = _worker('async_pending', arguments, redis_server.port, work_dir)
 
     return {
-        'settings': {key: getattr(arguments, key) for key in (
-            'rounds', 'seconds', 'concurrency', 'threads', 'pending', 'sequential_calls', 'warmup',
-        )},
+        'settings': {
+            key: getattr(arguments, key)
+            for key in (
+                'rounds',
+                'seconds',
+                'concurrency',
+                'threads',
+                'pending',
+                'sequential_calls',
+                'warmup',
+            )
+        },
         'environment': run_environment(redis_server, load_before),
         'rounds': rounds,
         'pending': pending,
@@ -352,6 +407,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
 
 
 # The report -----------------------------------------------------------------------------------------------------------
+
 
 def _figures(result: Dict[str, Any], row: str) -> Dict[str, float]:
     if row in ('async_concurrent', 'sync_threads'):
@@ -373,9 +429,8 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
         f'{pending["calls"]} calls pending at once without error': (
             pending['errors'] == 0 and pending['most_waiting'] > 0
         ),
-        'sequential p50: async at most sync': medians['async_sequential']['p50_us'] <= medians['sync_sequential'][
-            'p50_us'
-        ],
+        'sequential p50: async at most sync': medians['async_sequential']['p50_us']
+        <= medians['sync_sequential']['p50_us'],
     }
     return {'medians': medians, 'goals': goals}
 
@@ -394,18 +449,30 @@ def report(outcome: Dict[str, Any]) -> str:
         '',
     ]
     rows = [
-        ['concurrent calls/s', f'{medians["async_concurrent"]["calls_per_second"]:.0f}',
-         f'{medians["sync_threads"]["calls_per_second"]:.0f}',
-         f'{medians["async_concurrent"]["calls_per_second"] / medians["sync_threads"]["calls_per_second"]:.2f}x'],
-        ['concurrent client CPU per call (us)', f'{medians["async_concurrent"]["cpu_us"]:.1f}',
-         f'{medians["sync_threads"]["cpu_us"]:.1f}',
-         f'{medians["async_concurrent"]["cpu_us"] / medians["sync_threads"]["cpu_us"]:.2f}x'],
-        ['sequential p50 latency (us)', f'{medians["async_sequential"]["p50_us"]:.0f}',
-         f'{medians["sync_sequential"]["p50_us"]:.0f}',
-         f'{medians["async_sequential"]["p50_us"] / medians["sync_sequential"]["p50_us"]:.2f}x'],
-        ['sequential client CPU per call (us)', f'{medians["async_sequential"]["cpu_us"]:.1f}',
-         f'{medians["sync_sequential"]["cpu_us"]:.1f}',
-         f'{medians["async_sequential"]["cpu_us"] / medians["sync_sequential"]["cpu_us"]:.2f}x'],
+        [
+            'concurrent calls/s',
+            f'{medians["async_concurrent"]["calls_per_second"]:.0f}',
+            f'{medians["sync_threads"]["calls_per_second"]:.0f}',
+            f'{medians["async_concurrent"]["calls_per_second"] / medians["sync_threads"]["calls_per_second"]:.2f}x',
+        ],
+        [
+            'concurrent client CPU per call (us)',
+            f'{medians["async_concurrent"]["cpu_us"]:.1f}',
+            f'{medians["sync_threads"]["cpu_us"]:.1f}',
+            f'{medians["async_concurrent"]["cpu_us"] / medians["sync_threads"]["cpu_us"]:.2f}x',
+        ],
+        [
+            'sequential p50 latency (us)',
+            f'{medians["async_sequential"]["p50_us"]:.0f}',
+            f'{medians["sync_sequential"]["p50_us"]:.0f}',
+            f'{medians["async_sequential"]["p50_us"] / medians["sync_sequential"]["p50_us"]:.2f}x',
+        ],
+        [
+            'sequential client CPU per call (us)',
+            f'{medians["async_sequential"]["cpu_us"]:.1f}',
+            f'{medians["sync_sequential"]["cpu_us"]:.1f}',
+            f'{medians["async_sequential"]["cpu_us"] / medians["sync_sequential"]["cpu_us"]:.2f}x',
+        ],
     ]
     lines.append(format_table(['median over rounds', 'AsyncClient', 'Client', 'async/sync'], rows))
     pending = outcome['pending']
@@ -420,16 +487,21 @@ def report(outcome: Dict[str, Any]) -> str:
     round_rows = []
     for number, results in enumerate(outcome['rounds'], 1):
         figures = {row: _figures(results[row], row) for row in ROWS}
-        round_rows.append([
-            str(number),
-            f'{figures["async_concurrent"]["calls_per_second"]:.0f} / {figures["async_concurrent"]["cpu_us"]:.1f}',
-            f'{figures["sync_threads"]["calls_per_second"]:.0f} / {figures["sync_threads"]["cpu_us"]:.1f}',
-            f'{figures["async_sequential"]["p50_us"]:.0f}',
-            f'{figures["sync_sequential"]["p50_us"]:.0f}',
-        ])
-    lines.append(format_table(
-        ['round', 'async concurrent', 'sync 32 threads', 'async seq p50', 'sync seq p50'], round_rows,
-    ))
+        round_rows.append(
+            [
+                str(number),
+                f'{figures["async_concurrent"]["calls_per_second"]:.0f} / {figures["async_concurrent"]["cpu_us"]:.1f}',
+                f'{figures["sync_threads"]["calls_per_second"]:.0f} / {figures["sync_threads"]["cpu_us"]:.1f}',
+                f'{figures["async_sequential"]["p50_us"]:.0f}',
+                f'{figures["sync_sequential"]["p50_us"]:.0f}',
+            ]
+        )
+    lines.append(
+        format_table(
+            ['round', 'async concurrent', 'sync 32 threads', 'async seq p50', 'sync seq p50'],
+            round_rows,
+        )
+    )
     lines += ['', 'goals:']
     lines += [f'  {"met" if met else "NOT MET"}: {goal}' for goal, met in summary['goals'].items()]
     return '\n'.join(lines)
@@ -448,8 +520,12 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
     parser.add_argument('--json', help='also write every figure to this file')
     arguments = parser.parse_args(argv)
-    if min(arguments.rounds, arguments.concurrency, arguments.threads, arguments.pending,
-           arguments.sequential_calls) < 1 or arguments.seconds <= 0 or arguments.warmup < 0:
+    if (
+        min(arguments.rounds, arguments.concurrency, arguments.threads, arguments.pending, arguments.sequential_calls)
+        < 1
+        or arguments.seconds <= 0
+        or arguments.warmup < 0
+    ):
         parser.error('--rounds, --seconds, --concurrency, --threads, --pending and --sequential-calls must be positive')
     return arguments
 

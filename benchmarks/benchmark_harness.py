@@ -44,6 +44,7 @@ class BenchmarkError(Exception):
 
 # Interpreters -------------------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Interpreter:
     """A Python interpreter that runs one PySOA implementation."""
@@ -92,7 +93,11 @@ def probe_interpreter(label: str, python: str, is_original: bool, work_dir: path
         raise BenchmarkError(f'{label}: no interpreter at {python}')
     interpreter = Interpreter(label, python, is_original, {})
     completed = subprocess.run(
-        worker_command(interpreter, 'versions'), cwd=work_dir, capture_output=True, text=True, timeout=60,
+        worker_command(interpreter, 'versions'),
+        cwd=work_dir,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if completed.returncode != 0:
         raise BenchmarkError(f'{label}: {python} cannot run the worker:\n{completed.stderr.strip()}')
@@ -120,6 +125,7 @@ def venv_python(venv: str) -> str:
 
 # Processes ----------------------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     """A free loopback port, never 6379."""
     while True:
@@ -143,16 +149,28 @@ class ProcessGroup:
     def __init__(self) -> None:
         self.processes: List[subprocess.Popen[str]] = []
 
-    def start(self, command: Sequence[str], cwd: pathlib.Path, log: pathlib.Path, read_stdout: bool = True,
-              write_stdin: bool = False, env: Optional[Mapping[str, str]] = None) -> 'subprocess.Popen[str]':
+    def start(
+        self,
+        command: Sequence[str],
+        cwd: pathlib.Path,
+        log: pathlib.Path,
+        read_stdout: bool = True,
+        write_stdin: bool = False,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> 'subprocess.Popen[str]':
         """
         Start a process, in a session of its own, whose stderr (and stdout, unless ``read_stdout``) goes to ``log``;
         with ``write_stdin``, its stdin is a pipe too.
         """
         with open(log, 'w') as log_file:
             process = subprocess.Popen(
-                command, cwd=cwd, stdout=subprocess.PIPE if read_stdout else log_file, stderr=log_file, text=True,
-                stdin=subprocess.PIPE if write_stdin else subprocess.DEVNULL, env=env,
+                command,
+                cwd=cwd,
+                stdout=subprocess.PIPE if read_stdout else log_file,
+                stderr=log_file,
+                text=True,
+                stdin=subprocess.PIPE if write_stdin else subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,  # a Ctrl-C reaches only this script, which then stops its children in order
             )
         self.processes.append(process)
@@ -208,7 +226,12 @@ def run_client(command: Sequence[str], work_dir: pathlib.Path, name: str, timeou
     """Run a client worker to its end and return the JSON object it printed."""
     try:
         completed = subprocess.run(
-            command, cwd=work_dir, capture_output=True, text=True, start_new_session=True, timeout=timeout,
+            command,
+            cwd=work_dir,
+            capture_output=True,
+            text=True,
+            start_new_session=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired as e:
         raise BenchmarkError(f'{name}: the client took longer than {e.timeout:.0f} s') from None
@@ -252,8 +275,17 @@ class RedisServer:
         if port_in_use(self.port):
             raise BenchmarkError(f'Port {self.port} is already in use')
         command = [
-            self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-            '--dir', str(self.directory),
+            self.binary,
+            '--port',
+            str(self.port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            str(self.directory),
         ]
         self.process = self.processes.start(command, self.directory, self.log, read_stdout=False)
         deadline = time.monotonic() + 15
@@ -293,6 +325,7 @@ def find_redis_server(name: str) -> str:
 
 
 # Readings -----------------------------------------------------------------------------------------------------------
+
 
 def cpu_seconds(pid: int) -> Optional[float]:
     """User + system CPU time a process has used so far (Linux only; ``None`` elsewhere)."""
@@ -337,8 +370,13 @@ def run_environment(redis_server: 'RedisServer', load_before: Optional[List[floa
     }
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1,
-                 markdown: bool = False, align: Optional[str] = None) -> str:
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right_from: int = 1,
+    markdown: bool = False,
+    align: Optional[str] = None,
+) -> str:
     """
     A plain-text (or Markdown) table. The columns from ``right_from`` on are right-aligned, unless ``align`` gives
     every column's alignment (``'l'`` or ``'r'``, one letter per column).
@@ -369,6 +407,7 @@ class Progress:
 
 
 # Main ---------------------------------------------------------------------------------------------------------------
+
 
 def _interrupt_on_sigterm(_signum: int, _frame: Optional[FrameType]) -> None:
     raise KeyboardInterrupt()

@@ -89,6 +89,7 @@ T = TypeVar('T')
 
 # Choices ------------------------------------------------------------------------------------------------------------
 
+
 class Chooser(Protocol):
     """Where the fuzz takes its decisions from: a seeded ``random.Random`` here, Hypothesis in the test."""
 
@@ -135,7 +136,7 @@ EXTENSION_EXTREMES: Tuple[Any, ...] = (
     datetime.time.max,
     decimal.Decimal('-1E+999999'),
     decimal.Decimal('NaN'),
-    Amount.from_code_and_minor('JPY', -(2 ** 63)),
+    Amount.from_code_and_minor('JPY', -(2**63)),
 )
 
 EXTENSION_VALUES: Dict[str, Any] = {**_EXTENSION_TYPE_SAMPLES, 'extremes': list(EXTENSION_EXTREMES)}
@@ -143,7 +144,7 @@ EXTENSION_VALUES: Dict[str, Any] = {**_EXTENSION_TYPE_SAMPLES, 'extremes': list(
 
 JSON_VALUES: Dict[str, Any] = {
     'text': 'caf\u00e9 \u2603 "quoted" \\ back',
-    'numbers': [0, -1, 2 ** 53, 1.5e300, -0.0],
+    'numbers': [0, -1, 2**53, 1.5e300, -0.0],
     'flags': [True, False, None],
     'nested': {'a': [{'b': []}], 'c': {}},
 }
@@ -171,9 +172,14 @@ def seed_envelopes(values: Dict[str, Any]) -> List[Dict[str, Any]]:
     )
     failure = JobResponse(
         errors=[Error(code='SERVER_ERROR', message='boom', traceback='Traceback ...', variables={'x': '1'})],
-        actions=[ActionResponse('schedule', errors=[
-            Error(code='INVALID', message='Bad value', field='day', is_caller_error=True),
-        ])],
+        actions=[
+            ActionResponse(
+                'schedule',
+                errors=[
+                    Error(code='INVALID', message='Bad value', field='day', is_caller_error=True),
+                ],
+            )
+        ],
     )
     return [_envelope(index, body) for index, body in enumerate((request, response, failure), start=1)]
 
@@ -208,13 +214,42 @@ INTERESTING_BYTES = bytes([0x00, 0x01, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
 syntax."""
 
 INTERESTING_CHUNKS: Tuple[bytes, ...] = (
-    b'pysoa-redis/3//', b'pysoa-redis/2//', b'pysoa-redis/0//', b'pysoa-redis/99//', b'pysoa-redis/' + b'9' * 5000,
-    b'content-type:', b'content-type:application/json;', b'content-type:application/msgpack;',
-    b'content-type:text/x-unknown;', b'chunk-count:2;', b'chunk-id:1;', b'chunk-count:-1;', b' ; ', b';',
-    b'\xdd\xff\xff\xff\xff', b'\xdf\x7f\xff\xff\xff', b'\xc6\xff\xff\xff\xff', b'\xdb\x00\x01\x00\x00',
-    b'\xc9\xff\xff\xff\xff\x05', b'\xd7\xff', b'\xd6\xff', b'\xc7\x0c\xff', b'\xd8\x05', b'\xcf' + b'\xff' * 8,
-    b'\x91' * 2000, b'\x81\xa1k' * 700, b'[' * 3000, b'{"a":' * 700,
-    b'"\\ud800"', b'"\\u0000"', b'1e999999', b'-1E-999999', b'9' * 5000, b'NaN', b'-Infinity', b'\xed\xa0\x80',
+    b'pysoa-redis/3//',
+    b'pysoa-redis/2//',
+    b'pysoa-redis/0//',
+    b'pysoa-redis/99//',
+    b'pysoa-redis/' + b'9' * 5000,
+    b'content-type:',
+    b'content-type:application/json;',
+    b'content-type:application/msgpack;',
+    b'content-type:text/x-unknown;',
+    b'chunk-count:2;',
+    b'chunk-id:1;',
+    b'chunk-count:-1;',
+    b' ; ',
+    b';',
+    b'\xdd\xff\xff\xff\xff',
+    b'\xdf\x7f\xff\xff\xff',
+    b'\xc6\xff\xff\xff\xff',
+    b'\xdb\x00\x01\x00\x00',
+    b'\xc9\xff\xff\xff\xff\x05',
+    b'\xd7\xff',
+    b'\xd6\xff',
+    b'\xc7\x0c\xff',
+    b'\xd8\x05',
+    b'\xcf' + b'\xff' * 8,
+    b'\x91' * 2000,
+    b'\x81\xa1k' * 700,
+    b'[' * 3000,
+    b'{"a":' * 700,
+    b'"\\ud800"',
+    b'"\\u0000"',
+    b'1e999999',
+    b'-1E-999999',
+    b'9' * 5000,
+    b'NaN',
+    b'-Infinity',
+    b'\xed\xa0\x80',
 )
 """Multi-byte pieces worth inserting: frame headers and version markers (some of them bad), MessagePack container and
 extension headers that announce more than follows, deep nesting, and JSON values at the edges of what parses."""
@@ -245,7 +280,7 @@ def _set_interesting_byte(data: bytes, corpus: Sequence[bytes], choose: Chooser)
     if not data:
         return data
     position = choose.integer(0, len(data) - 1)
-    return data[:position] + bytes([pick(choose, INTERESTING_BYTES)]) + data[position + 1:]
+    return data[:position] + bytes([pick(choose, INTERESTING_BYTES)]) + data[position + 1 :]
 
 
 def _truncate(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
@@ -257,7 +292,7 @@ def _truncate(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
 def _delete(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
     """Remove up to 16 bytes from the middle."""
     start = choose.integer(0, len(data))
-    return data[:start] + data[start + choose.integer(1, 16):]
+    return data[:start] + data[start + choose.integer(1, 16) :]
 
 
 def _insert(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
@@ -281,11 +316,17 @@ def _duplicate(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
 def _splice(data: bytes, corpus: Sequence[bytes], choose: Chooser) -> bytes:
     """Join the start of the message to the end of another seed message."""
     other = pick(choose, corpus)
-    return data[:choose.integer(0, len(data))] + other[choose.integer(0, len(other)):]
+    return data[: choose.integer(0, len(data))] + other[choose.integer(0, len(other)) :]
 
 
 MUTATIONS: Tuple[Callable[[bytes, Sequence[bytes], Chooser], bytes], ...] = (
-    _flip_bits, _set_interesting_byte, _truncate, _delete, _insert, _duplicate, _splice,
+    _flip_bits,
+    _set_interesting_byte,
+    _truncate,
+    _delete,
+    _insert,
+    _duplicate,
+    _splice,
 )
 
 
@@ -331,6 +372,7 @@ def make_input(corpus: Sequence[bytes], choose: Chooser) -> bytes:
 
 
 # Decoders and their rules -------------------------------------------------------------------------------------------
+
 
 class Outcome(enum.Enum):
     """What one decoder did with one input."""
@@ -403,24 +445,39 @@ def decode_frame(data: bytes) -> Dict[Any, Any]:
 
 DECODER_RULES: Tuple[DecoderRule, ...] = (
     DecoderRule(
-        'MsgpackSerializer.blob_to_dict', _MSGPACK.blob_to_dict, (InvalidMessage,), _not_a_dict,
+        'MsgpackSerializer.blob_to_dict',
+        _MSGPACK.blob_to_dict,
+        (InvalidMessage,),
+        _not_a_dict,
         'MsgpackSerializer.blob_to_dict returns a dict or raises InvalidMessage',
     ),
     DecoderRule(
-        'JSONSerializer.blob_to_dict', _JSON.blob_to_dict, (InvalidMessage,), _not_a_dict,
+        'JSONSerializer.blob_to_dict',
+        _JSON.blob_to_dict,
+        (InvalidMessage,),
+        _not_a_dict,
         'JSONSerializer.blob_to_dict returns a dict or raises InvalidMessage',
     ),
     DecoderRule(
-        'framing.parse_frame', parse_frame, (InvalidMessageError,), _bad_frame,
+        'framing.parse_frame',
+        parse_frame,
+        (InvalidMessageError,),
+        _bad_frame,
         'parse_frame returns a ParsedFrame (a ProtocolVersion, bytes headers, a payload that ends the frame, a str '
         'or None content type) or raises InvalidMessageError',
     ),
     DecoderRule(
-        'ProtocolVersion.extract_version', ProtocolVersion.extract_version, (ValueError,), _bad_version,
+        'ProtocolVersion.extract_version',
+        ProtocolVersion.extract_version,
+        (ValueError,),
+        _bad_version,
         'ProtocolVersion.extract_version returns (ProtocolVersion, the rest of the data) or raises ValueError',
     ),
     DecoderRule(
-        'parse_frame + blob_to_dict', decode_frame, (InvalidMessageError, InvalidMessage), _not_a_dict,
+        'parse_frame + blob_to_dict',
+        decode_frame,
+        (InvalidMessageError, InvalidMessage),
+        _not_a_dict,
         'a received frame parses and deserializes to a dict, or raises InvalidMessageError or InvalidMessage',
     ),
 )
@@ -439,6 +496,7 @@ def check(rule: DecoderRule, data: bytes) -> Verdict:
 
 
 # The long run -------------------------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class DecoderTally:
@@ -476,10 +534,13 @@ class Watchdog(threading.Thread):
             if index != seen:
                 seen, since = index, time.monotonic()
             elif time.monotonic() - since > self.hang_seconds:
-                self.failures_file.write_text(f'HANG: input #{index} ran for over {self.hang_seconds} s\n'
-                                              f'input (hex): {data.hex()}\n')
-                print(f'\nHANG: input #{index} ran for over {self.hang_seconds} s; saved to {self.failures_file}',
-                      flush=True)
+                self.failures_file.write_text(
+                    f'HANG: input #{index} ran for over {self.hang_seconds} s\ninput (hex): {data.hex()}\n'
+                )
+                print(
+                    f'\nHANG: input #{index} ran for over {self.hang_seconds} s; saved to {self.failures_file}',
+                    flush=True,
+                )
                 os._exit(2)
 
 
@@ -515,8 +576,11 @@ def fuzz(inputs: int, seed: int, keep: int, watchdog: Watchdog) -> FuzzRun:
     choose = RandomChooser(seed)
     result = FuzzRun({rule.name: DecoderTally() for rule in DECODER_RULES})
     report_every = max(1, inputs // 10)
-    print(f'Fuzzing {inputs:,} inputs (seed {seed}) through {len(DECODER_RULES)} decoders, from {len(corpus)} seed '
-          f'messages of {min(map(len, corpus))} to {max(map(len, corpus))} bytes', flush=True)
+    print(
+        f'Fuzzing {inputs:,} inputs (seed {seed}) through {len(DECODER_RULES)} decoders, from {len(corpus)} seed '
+        f'messages of {min(map(len, corpus))} to {max(map(len, corpus))} bytes',
+        flush=True,
+    )
     started = time.perf_counter()
     for index in range(inputs):
         data = make_input(corpus, choose)
@@ -538,8 +602,11 @@ def fuzz(inputs: int, seed: int, keep: int, watchdog: Watchdog) -> FuzzRun:
             result.slowest_ns, result.slowest_index, result.slowest_data = input_ns, index, data
         if (index + 1) % report_every == 0:
             seconds = time.perf_counter() - started
-            print(f'  {index + 1:>12,} inputs  {(index + 1) / seconds:>9,.0f} inputs/s  failures so far: '
-                  f'{result.failures}', flush=True)
+            print(
+                f'  {index + 1:>12,} inputs  {(index + 1) / seconds:>9,.0f} inputs/s  failures so far: '
+                f'{result.failures}',
+                flush=True,
+            )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -557,12 +624,16 @@ def best_time_ns(data: bytes, repeat: int = 20) -> int:
 
 def report(result: FuzzRun, inputs: int, failures_file: pathlib.Path) -> int:
     """Print the figures of a run, save its first failures, and return the exit status."""
-    print(f'\n{inputs:,} inputs in {result.seconds:.1f} s: {inputs / result.seconds:,.0f} inputs/s '
-          f'(each through all {len(DECODER_RULES)} decoders, input generation included)')
+    print(
+        f'\n{inputs:,} inputs in {result.seconds:.1f} s: {inputs / result.seconds:,.0f} inputs/s '
+        f'(each through all {len(DECODER_RULES)} decoders, input generation included)'
+    )
     slowest = result.slowest_data
-    print(f'slowest input: #{result.slowest_index} ({len(slowest)} bytes), {result.slowest_ns / 1e6:.2f} ms through all'
-          f' decoders; timed again, best of 20: {best_time_ns(slowest) / 1e6:.3f} ms (a large difference is the '
-          f'machine, not the input)\n')
+    print(
+        f'slowest input: #{result.slowest_index} ({len(slowest)} bytes), {result.slowest_ns / 1e6:.2f} ms through all'
+        f' decoders; timed again, best of 20: {best_time_ns(slowest) / 1e6:.3f} ms (a large difference is the '
+        f'machine, not the input)\n'
+    )
     header = f'{"decoder":34s}' + ''.join(f'{o.value:>18s}' for o in Outcome) + f'{"max ms":>9s}'
     print(header)
     print('-' * len(header))
@@ -586,13 +657,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--inputs', type=int, default=1_000_000, help='how many inputs (default 1,000,000)')
     parser.add_argument('--seed', type=int, default=0, help='the random seed (default 0)')
     parser.add_argument(
-        '--failures-file', type=pathlib.Path,
+        '--failures-file',
+        type=pathlib.Path,
         default=pathlib.Path(tempfile.gettempdir()) / 'pysoa_fuzz_decoders_failures.txt',
         help='where the first failures (or a hanging input) are saved (default: %(default)s)',
     )
     parser.add_argument('--keep', type=int, default=10, help='how many failures to save (default 10)')
-    parser.add_argument('--hang-seconds', type=float, default=10.0,
-                        help='an input that takes longer than this is a hang (default 10)')
+    parser.add_argument(
+        '--hang-seconds', type=float, default=10.0, help='an input that takes longer than this is a hang (default 10)'
+    )
     arguments = parser.parse_args(argv)
     watchdog = Watchdog(arguments.hang_seconds, arguments.failures_file)
     watchdog.start()

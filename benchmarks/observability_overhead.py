@@ -83,10 +83,12 @@ def _config(tracer_provider: Optional[str] = None, traced: bool = True, promethe
     if traced:
         kwargs = {'tracer_provider': tracer_provider} if tracer_provider else {}
         server_settings['middleware'] = [{'path': _SERVER_MIDDLEWARE_PATH, 'kwargs': kwargs}]
-    settings: Dict[str, Any] = {'transport': {
-        'path': 'pysoa.common.transport.local:LocalClientTransport',
-        'kwargs': {'server_class': RoundTripServer, 'server_settings': server_settings},
-    }}
+    settings: Dict[str, Any] = {
+        'transport': {
+            'path': 'pysoa.common.transport.local:LocalClientTransport',
+            'kwargs': {'server_class': RoundTripServer, 'server_settings': server_settings},
+        }
+    }
     if prometheus:
         server_settings['metrics'] = settings['metrics'] = _PROMETHEUS_RECORDER
     config = {SERVICE_NAME: settings}
@@ -142,26 +144,32 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = []
     for name in names:
         median = statistics.median(figures[name])
-        rows.append([
-            name,
-            f'{median:,.0f}',
-            f'{min(figures[name]):,.0f} - {max(figures[name]):,.0f}',
-            f'{1e6 / median:.1f}',
-            f'{(baseline / median - 1) * 100:+.1f}%',
-        ])
+        rows.append(
+            [
+                name,
+                f'{median:,.0f}',
+                f'{min(figures[name]):,.0f} - {max(figures[name]):,.0f}',
+                f'{1e6 / median:.1f}',
+                f'{(baseline / median - 1) * 100:+.1f}%',
+            ]
+        )
     print(f'machine: {machine_description()}; load average before {load_before}, after {load_average()}')
     print(f'python {sys.version.split()[0]}; {arguments.rounds} rounds of {arguments.calls} timed calls per row\n')
     print(format_table(['row', 'calls/s (median)', 'range over rounds', 'us/call', 'cost vs no middleware'], rows))
 
     if arguments.json:
         with open(arguments.json, 'w', encoding='utf-8') as f:
-            json.dump({
-                'settings': vars(arguments),
-                'machine': machine_description(),
-                'load_average_before': load_before,
-                'load_average_after': load_average(),
-                'calls_per_second': figures,
-            }, f, indent=2)
+            json.dump(
+                {
+                    'settings': vars(arguments),
+                    'machine': machine_description(),
+                    'load_average_before': load_before,
+                    'load_average_after': load_average(),
+                    'calls_per_second': figures,
+                },
+                f,
+                indent=2,
+            )
     return 0
 
 

@@ -63,6 +63,7 @@ IGNORED_REDIS_COMMANDS = frozenset({'info', 'ping', 'flushall', 'hello', 'client
 
 # Rows --------------------------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Row:
     """One measured combination: a client and a server (PySOA), or the raw redis-py pair under one interpreter."""
@@ -94,6 +95,7 @@ def plan_rows(ours: Sequence[Interpreter], original: Optional[Interpreter], cros
 
 # Measuring ---------------------------------------------------------------------------------------------------------
 
+
 def _difference(after: Optional[float], before: Optional[float]) -> Optional[float]:
     return None if after is None or before is None else after - before
 
@@ -112,12 +114,14 @@ class ServerSideUsage:
     def snapshot(cls, client: redis.Redis, server_pid: int, redis_pid: int) -> 'ServerSideUsage':
         stats = client.info('stats')
         commands = {
-            name[len('cmdstat_'):]: int(values['calls'])
-            for name, values in client.info('commandstats').items()
+            name[len('cmdstat_') :]: int(values['calls']) for name, values in client.info('commandstats').items()
         }
         return cls(
-            commands, int(stats['total_net_input_bytes']), int(stats['total_net_output_bytes']),
-            cpu_seconds(server_pid), cpu_seconds(redis_pid),
+            commands,
+            int(stats['total_net_input_bytes']),
+            int(stats['total_net_output_bytes']),
+            cpu_seconds(server_pid),
+            cpu_seconds(redis_pid),
         )
 
     def since(self, before: 'ServerSideUsage') -> 'ServerSideUsage':
@@ -127,7 +131,9 @@ class ServerSideUsage:
             if name not in IGNORED_REDIS_COMMANDS and count - before.commands.get(name, 0) > 0
         }
         return ServerSideUsage(
-            commands, self.bytes_in - before.bytes_in, self.bytes_out - before.bytes_out,
+            commands,
+            self.bytes_in - before.bytes_in,
+            self.bytes_out - before.bytes_out,
             _difference(self.server_cpu_seconds, before.server_cpu_seconds),
             _difference(self.redis_cpu_seconds, before.redis_cpu_seconds),
         )
@@ -209,8 +215,16 @@ class Runner:
     ``round_trip_service.py``).
     """
 
-    def __init__(self, redis_server: RedisServer, work_dir: pathlib.Path, processes: ProcessGroup,
-                 calls: int, warmup: int, profile_dir: Optional[pathlib.Path] = None, action: str = 'square') -> None:
+    def __init__(
+        self,
+        redis_server: RedisServer,
+        work_dir: pathlib.Path,
+        processes: ProcessGroup,
+        calls: int,
+        warmup: int,
+        profile_dir: Optional[pathlib.Path] = None,
+        action: str = 'square',
+    ) -> None:
         self.redis_server = redis_server
         self.work_dir = work_dir
         self.processes = processes
@@ -228,12 +242,22 @@ class Runner:
         if row.raw:
             server_command = worker_command(row.server, 'raw-server', *port, '--response-bytes', str(response_bytes))
             client_command = worker_command(
-                row.client, 'raw-client', *port, '--request-bytes', str(request_bytes), *self._counts(),
+                row.client,
+                'raw-client',
+                *port,
+                '--request-bytes',
+                str(request_bytes),
+                *self._counts(),
             )
         else:
             server_command = worker_command(row.server, 'server', *port, *self._profile(row, round_number, 'server'))
             client_command = worker_command(
-                row.client, 'client', *port, '--action', self.action, *self._counts(),
+                row.client,
+                'client',
+                *port,
+                '--action',
+                self.action,
+                *self._counts(),
                 *self._profile(row, round_number, 'client'),
             )
 
@@ -264,6 +288,7 @@ class Runner:
 
 # Reporting ---------------------------------------------------------------------------------------------------------
 
+
 def _micros(value: Optional[float]) -> str:
     return '' if value is None else f'{value:.0f}'
 
@@ -277,21 +302,36 @@ def report(results: List[Dict[str, Any]], header: Dict[str, Any]) -> str:
         spread = f'{min(by_round):.0f}-{max(by_round):.0f}' if len(by_round) > 1 else ''
         floor = floors.get(result['client_python'])
         over_floor = '' if result['raw'] or floor is None else f'{summary["p50_us"] - floor["p50_us"]:+.0f}'
-        timing_rows.append([
-            result['name'], f'{summary["calls_per_second"]:.0f}', spread, _micros(summary['mean_us']),
-            _micros(summary['p50_us']), _micros(summary['p90_us']), _micros(summary['p99_us']),
-            _micros(summary['max_us']), over_floor,
-        ])
+        timing_rows.append(
+            [
+                result['name'],
+                f'{summary["calls_per_second"]:.0f}',
+                spread,
+                _micros(summary['mean_us']),
+                _micros(summary['p50_us']),
+                _micros(summary['p90_us']),
+                _micros(summary['p99_us']),
+                _micros(summary['max_us']),
+                over_floor,
+            ]
+        )
     cost_rows = []
     for result in results:
         summary = result['summary']
         commands = ', '.join(f'{name} {count:g}' for name, count in summary['redis_commands_per_call'].items())
-        cost_rows.append([
-            result['name'], _micros(summary['client_cpu_us_per_call']), _micros(summary['server_cpu_us_per_call']),
-            _micros(summary['redis_cpu_us_per_call']), str(summary['request_frame_bytes']),
-            str(summary['response_frame_bytes']), str(summary['redis_bytes_in_per_call']),
-            str(summary['redis_bytes_out_per_call']), commands,
-        ])
+        cost_rows.append(
+            [
+                result['name'],
+                _micros(summary['client_cpu_us_per_call']),
+                _micros(summary['server_cpu_us_per_call']),
+                _micros(summary['redis_cpu_us_per_call']),
+                str(summary['request_frame_bytes']),
+                str(summary['response_frame_bytes']),
+                str(summary['redis_bytes_in_per_call']),
+                str(summary['redis_bytes_out_per_call']),
+                commands,
+            ]
+        )
 
     machine = header['machine']
     lines = [
@@ -301,16 +341,19 @@ def report(results: List[Dict[str, Any]], header: Dict[str, Any]) -> str:
         f'{machine["cpu_count"]} CPUs; {machine["platform"]}; load average (1, 5, 15 min) '
         f'{header["load_average_before"]} before, {header["load_average_after"]} after.',
         'Interpreters:',
-        *(f'  {label}: Python {v["python"]} ({v["executable"]}), pysoa {v.get("pysoa")}, redis-py {v.get("redis")}, '
-          f'msgpack {v.get("msgpack")}, conformity {v.get("conformity")}'
-          for label, v in header['interpreters'].items()),
+        *(
+            f'  {label}: Python {v["python"]} ({v["executable"]}), pysoa {v.get("pysoa")}, redis-py {v.get("redis")}, '
+            f'msgpack {v.get("msgpack")}, conformity {v.get("conformity")}'
+            for label, v in header['interpreters'].items()
+        ),
         '',
         'Rows are "client -> server". Latencies in microseconds. "p50 over floor" subtracts the p50 of the raw '
         'redis-py floor',
-        'run under the client\'s interpreter.',
+        "run under the client's interpreter.",
         '',
         format_table(
-            ['row', 'calls/s', 'calls/s by round', 'mean', 'p50', 'p90', 'p99', 'max', 'p50 over floor'], timing_rows,
+            ['row', 'calls/s', 'calls/s by round', 'mean', 'p50', 'p90', 'p99', 'max', 'p50 over floor'],
+            timing_rows,
         ),
         '',
         'Cost of one round trip: CPU microseconds of the client (timed calls), the server and redis-server (warm-up',
@@ -318,8 +361,17 @@ def report(results: List[Dict[str, Any]], header: Dict[str, Any]) -> str:
         'the EVALSHA scripts run.',
         '',
         format_table(
-            ['row', 'client CPU', 'server CPU', 'Redis CPU', 'request B', 'response B', 'bytes in', 'bytes out',
-             'Redis commands'],
+            [
+                'row',
+                'client CPU',
+                'server CPU',
+                'Redis CPU',
+                'request B',
+                'response B',
+                'bytes in',
+                'bytes out',
+                'Redis commands',
+            ],
             cost_rows,
         ),
     ]
@@ -328,30 +380,47 @@ def report(results: List[Dict[str, Any]], header: Dict[str, Any]) -> str:
 
 # Main -------------------------------------------------------------------------------------------------------------
 
+
 def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--calls', type=int, default=2000, help='timed calls per row and round (default 2000)')
     parser.add_argument('--warmup', type=int, default=200, help='untimed calls before them (default 200)')
-    parser.add_argument('--rounds', type=int, default=1,
-                        help='run all rows this many times, interleaved, and pool the results (default 1)')
-    parser.add_argument('--original-venv', metavar='PATH',
-                        help='a virtualenv whose bin/python imports PySOA 1.4.9, to benchmark it side by side')
-    parser.add_argument('--ours-venv', metavar='PATH', action='append', default=[],
-                        help='another virtualenv with our dependencies, to run this checkout under its Python too '
-                             '(repeatable)')
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=1,
+        help='run all rows this many times, interleaved, and pool the results (default 1)',
+    )
+    parser.add_argument(
+        '--original-venv',
+        metavar='PATH',
+        help='a virtualenv whose bin/python imports PySOA 1.4.9, to benchmark it side by side',
+    )
+    parser.add_argument(
+        '--ours-venv',
+        metavar='PATH',
+        action='append',
+        default=[],
+        help='another virtualenv with our dependencies, to run this checkout under its Python too (repeatable)',
+    )
     parser.add_argument('--no-cross', action='store_true', help='skip the 1.4.9 <-> ours cross combinations')
     parser.add_argument('--no-floor', action='store_true', help='skip the raw redis-py floor')
-    parser.add_argument('--request-bytes', type=int,
-                        help='floor request size (default: the request frame size PySOA sent, else 350)')
-    parser.add_argument('--response-bytes', type=int,
-                        help='floor response size (default: the response frame size PySOA sent, else 309)')
+    parser.add_argument(
+        '--request-bytes', type=int, help='floor request size (default: the request frame size PySOA sent, else 350)'
+    )
+    parser.add_argument(
+        '--response-bytes', type=int, help='floor response size (default: the response frame size PySOA sent, else 309)'
+    )
     parser.add_argument('--redis-port', type=int, help='port for the throwaway redis-server (default: a free one)')
     parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
     parser.add_argument('--json', metavar='FILE', help='also write every figure (and all settings) to this file')
-    parser.add_argument('--profile-dir', metavar='DIR',
-                        help='run every PySOA client (timed calls) and server (serving loop) under cProfile and write '
-                             'the statistics to DIR/<row>.round<N>.<client|server>.prof; this slows them down, so the '
-                             'figures of such a run are not comparable with others')
+    parser.add_argument(
+        '--profile-dir',
+        metavar='DIR',
+        help='run every PySOA client (timed calls) and server (serving loop) under cProfile and write '
+        'the statistics to DIR/<row>.round<N>.<client|server>.prof; this slows them down, so the '
+        'figures of such a run are not comparable with others',
+    )
     arguments = parser.parse_args(argv)
     if arguments.calls < 1 or arguments.warmup < 0 or arguments.rounds < 1:
         parser.error('--calls and --rounds must be positive and --warmup not negative')
@@ -366,7 +435,10 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     original = None
     if arguments.original_venv:
         original = probe_interpreter(
-            f'original ({arguments.original_venv})', venv_python(arguments.original_venv), True, work_dir,
+            f'original ({arguments.original_venv})',
+            venv_python(arguments.original_venv),
+            True,
+            work_dir,
         )
     rows = plan_rows(ours, original, not arguments.no_cross, not arguments.no_floor)
     load_before = load_average()
@@ -420,7 +492,9 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     return run_main(
-        parse_arguments(argv), run_benchmark, lambda outcome: report(outcome['results'], outcome['header']),
+        parse_arguments(argv),
+        run_benchmark,
+        lambda outcome: report(outcome['results'], outcome['header']),
         'pysoa-round-trip-',
     )
 

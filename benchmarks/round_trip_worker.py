@@ -98,6 +98,7 @@ def _versions(module_names: Sequence[str]) -> Dict[str, Any]:
 
 # PySOA server and clients -----------------------------------------------------------------------------------------
 
+
 def run_server(port: int, profile: Optional[str] = None) -> None:
     """
     Serve the benchmark service until SIGTERM, like a single PySOA worker process: through ``Server.run()``, which
@@ -242,8 +243,9 @@ def _timed_loop(call: Call, calls: int, profile: Optional[str] = None) -> Dict[s
     return {'calls': calls, 'elapsed_ns': elapsed_ns, 'cpu_ns': cpu_ns, 'latencies_ns': latencies_ns}
 
 
-def run_sequential(call: Call, calls: int, warmup: int, profile: Optional[str] = None,
-                   probe: bool = False) -> Dict[str, Any]:
+def run_sequential(
+    call: Call, calls: int, warmup: int, profile: Optional[str] = None, probe: bool = False
+) -> Dict[str, Any]:
     """
     ``warmup`` untimed calls, one more (with ``probe``, its Redis traffic recorded to learn the frame sizes), then
     ``calls`` timed ones (under cProfile if ``profile`` names a file for its statistics).
@@ -330,6 +332,7 @@ def run_concurrent(new_call: Callable[[], Call], threads: int, seconds: float, w
 
 # Raw redis-py pair (the floor) --------------------------------------------------------------------------------------
 
+
 def _raw_connection(port: int) -> Any:
     import redis
 
@@ -394,6 +397,7 @@ def run_raw_client(port: int, calls: int, warmup: int, request_bytes: int) -> Di
 
 # Command line -------------------------------------------------------------------------------------------------------
 
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('role', choices=('server', 'client', 'local', 'raw-server', 'raw-client', 'versions'))
@@ -402,14 +406,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--calls', type=int, default=1000)
     parser.add_argument('--warmup', type=int, default=100)
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--seconds', type=float, default=0,
-                        help='client roles: measure throughput for this long instead of timing --calls calls')
+    parser.add_argument(
+        '--seconds',
+        type=float,
+        default=0,
+        help='client roles: measure throughput for this long instead of timing --calls calls',
+    )
     parser.add_argument('--request-bytes', type=int, default=100)
     parser.add_argument('--response-bytes', type=int, default=100)
-    parser.add_argument('--import-path', help='a directory to put first on sys.path (to import this repo\'s pysoa)')
-    parser.add_argument('--profile', metavar='FILE',
-                        help='server and client roles: run the serving loop or the timed calls under cProfile and '
-                             'write its statistics to FILE (read them with python -m pstats FILE)')
+    parser.add_argument('--import-path', help="a directory to put first on sys.path (to import this repo's pysoa)")
+    parser.add_argument(
+        '--profile',
+        metavar='FILE',
+        help='server and client roles: run the serving loop or the timed calls under cProfile and '
+        'write its statistics to FILE (read them with python -m pstats FILE)',
+    )
     args = parser.parse_args(argv)
     if not args.role.startswith('raw-'):
         sys.path.insert(0, HERE)  # round_trip_service; python -I leaves the script's directory off sys.path

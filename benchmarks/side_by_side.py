@@ -84,6 +84,7 @@ REDIS_PORT_VARIABLE = 'ROUND_TRIP_BENCH_REDIS_PORT'
 
 # Figures and goals --------------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Goal:
     """A goal for the 2.0 figure: at least a multiple of 1.4.9's, at least a fraction of the floor, at most a value."""
@@ -126,14 +127,21 @@ EXPERIMENTS: Dict[str, Tuple[str, ...]] = {
 
 FIGURES = (
     Figure('local_calls_per_second', 'local transport calls/s', 'local', Goal('>= 3x 1.4.9', times_original=3)),
-    Figure('redis_calls_per_second', 'Redis calls/s', 'redis',
-           Goal('>= 2.5x 1.4.9 and >= 80% of floor', times_original=2.5, fraction_of_floor=0.8)),
+    Figure(
+        'redis_calls_per_second',
+        'Redis calls/s',
+        'redis',
+        Goal('>= 2.5x 1.4.9 and >= 80% of floor', times_original=2.5, fraction_of_floor=0.8),
+    ),
     Figure('redis_p50_us', 'Redis p50 latency (us)', 'redis', Goal('<= 200 us', at_most=200)),
     Figure('client_cpu_us', 'client CPU per call (us)', 'redis', Goal('<= 120 us', at_most=120)),
     Figure('server_cpu_us', 'server CPU per call (us)', 'redis', Goal('<= 120 us', at_most=120)),
-    Figure('fork_calls_per_second',
-           f'--fork {FORK_PROCESSES}, {CLIENT_PROCESSES}x{THREADS_PER_CLIENT} clients, calls/s', 'fork',
-           Goal('>= 2x 1.4.9', times_original=2)),
+    Figure(
+        'fork_calls_per_second',
+        f'--fork {FORK_PROCESSES}, {CLIENT_PROCESSES}x{THREADS_PER_CLIENT} clients, calls/s',
+        'fork',
+        Goal('>= 2x 1.4.9', times_original=2),
+    ),
 )
 
 
@@ -161,6 +169,7 @@ def rotated(runs: Sequence[Run], round_number: int, rounds: int) -> List[Run]:
 
 # Measuring ----------------------------------------------------------------------------------------------------------
 
+
 def _percentile_50_us(latencies_ns: List[int]) -> float:
     """Nearest-rank median, in microseconds."""
     ordered = sorted(latencies_ns)
@@ -174,8 +183,14 @@ def _calls_per_second(result: Dict[str, Any]) -> float:
 class SideBySide:
     """Measures one run at a time against one Redis and returns its figures."""
 
-    def __init__(self, arguments: argparse.Namespace, redis_server: RedisServer, work_dir: pathlib.Path,
-                 processes: ProcessGroup, interpreters: Dict[str, Interpreter]) -> None:
+    def __init__(
+        self,
+        arguments: argparse.Namespace,
+        redis_server: RedisServer,
+        work_dir: pathlib.Path,
+        processes: ProcessGroup,
+        interpreters: Dict[str, Interpreter],
+    ) -> None:
         self.arguments = arguments
         self.redis_server = redis_server
         self.work_dir = work_dir
@@ -194,8 +209,14 @@ class SideBySide:
 
     def _local(self, column: str, _round_number: int) -> Dict[str, float]:
         command = worker_command(
-            self.interpreters[column], 'local', '--action', ACTION,
-            '--calls', str(self.arguments.local_calls), '--warmup', str(self.arguments.warmup),
+            self.interpreters[column],
+            'local',
+            '--action',
+            ACTION,
+            '--calls',
+            str(self.arguments.local_calls),
+            '--warmup',
+            str(self.arguments.warmup),
         )
         result = run_client(command, self.work_dir, f'local {column}', 120 + self.arguments.local_calls * 0.01)
         return {'local_calls_per_second': _calls_per_second(result)}
@@ -240,7 +261,12 @@ class SideBySide:
             servers = []
             for index in range(FORK_PROCESSES):
                 command = worker_command(
-                    interpreter, 'raw-server', '--port', port, '--response-bytes', str(self.floor_sizes[1]),
+                    interpreter,
+                    'raw-server',
+                    '--port',
+                    port,
+                    '--response-bytes',
+                    str(self.floor_sizes[1]),
                 )
                 log = self.work_dir / f'raw-server-{index}.log'
                 servers.append(self.processes.start(command, self.work_dir, log))
@@ -253,8 +279,15 @@ class SideBySide:
         environment['PYTHONPATH'] = os.pathsep.join([str(HERE), *filter(None, [interpreter.import_path])])
         environment[REDIS_PORT_VARIABLE] = port
         command = [
-            interpreter.python, '-s', '-B', '-m', 'round_trip_service', '-s', 'round_trip_service',
-            '--fork', str(FORK_PROCESSES),
+            interpreter.python,
+            '-s',
+            '-B',
+            '-m',
+            'round_trip_service',
+            '-s',
+            'round_trip_service',
+            '--fork',
+            str(FORK_PROCESSES),
         ]
         log = self.work_dir / 'service.log'
         service = self.processes.start(command, self.work_dir, log, read_stdout=False, env=environment)
@@ -279,8 +312,17 @@ class SideBySide:
         else:
             role, what = 'client', ['--action', ACTION]
         command = worker_command(
-            interpreter, role, '--port', str(self.redis_server.port), *what, '--threads', str(THREADS_PER_CLIENT),
-            '--seconds', str(self.arguments.fork_seconds), '--warmup', str(self.arguments.fork_warmup),
+            interpreter,
+            role,
+            '--port',
+            str(self.redis_server.port),
+            *what,
+            '--threads',
+            str(THREADS_PER_CLIENT),
+            '--seconds',
+            str(self.arguments.fork_seconds),
+            '--warmup',
+            str(self.arguments.fork_warmup),
         )
         logs = [self.work_dir / f'client-{index}.log' for index in range(CLIENT_PROCESSES)]
         clients = [self.processes.start(command, self.work_dir, log, write_stdin=True) for log in logs]
@@ -310,6 +352,7 @@ class SideBySide:
 
 # The checkout -------------------------------------------------------------------------------------------------------
 
+
 def checkout_state() -> Dict[str, Any]:
     """The commit, the paths that differ from it, and a fingerprint of every file under ``pysoa/`` as it is now."""
 
@@ -334,13 +377,15 @@ def checkout_state() -> Dict[str, Any]:
 
 # Reporting ----------------------------------------------------------------------------------------------------------
 
+
 def medians(by_round: Dict[str, Dict[str, List[float]]]) -> Dict[str, Dict[str, Optional[float]]]:
     """The median over rounds of every figure and column."""
     result: Dict[str, Dict[str, Optional[float]]] = {}
     for figure in FIGURES:
         values = by_round[figure.key]
-        result[figure.key] = {column: statistics.median(values[column]) if values.get(column) else None
-                              for column in COLUMNS}
+        result[figure.key] = {
+            column: statistics.median(values[column]) if values.get(column) else None for column in COLUMNS
+        }
     return result
 
 
@@ -379,11 +424,16 @@ def report(outcome: Dict[str, Any]) -> str:
         entry = figures[figure.key]
         median = entry['median']
         met = entry['goal_met']
-        summary_rows.append([
-            figure.label, *(_value(median[column], figure.decimals) for column in COLUMNS),
-            _times(entry['ours_over_original']), _percent(entry['ours_over_floor']), figure.goal.text,
-            '?' if met is None else ('yes' if met else 'NO'),
-        ])
+        summary_rows.append(
+            [
+                figure.label,
+                *(_value(median[column], figure.decimals) for column in COLUMNS),
+                _times(entry['ours_over_original']),
+                _percent(entry['ours_over_floor']),
+                figure.goal.text,
+                '?' if met is None else ('yes' if met else 'NO'),
+            ]
+        )
     round_rows = []
     for figure in FIGURES:
         by_round = figures[figure.key]['by_round']
@@ -414,14 +464,18 @@ def report(outcome: Dict[str, Any]) -> str:
         'is more calls/s, or more latency or CPU.',
         '',
         format_table(
-            ['figure', *COLUMNS, '2.0/1.4.9', '2.0 vs floor', 'goal', 'met'], summary_rows, markdown=True,
+            ['figure', *COLUMNS, '2.0/1.4.9', '2.0 vs floor', 'goal', 'met'],
+            summary_rows,
+            markdown=True,
             align='lrrrrrll',
         ),
         '',
         'Round by round (in the order the rounds ran):',
         '',
         format_table(
-            ['figure', 'row', *(f'round {n}' for n in range(1, header['rounds'] + 1))], round_rows, right_from=2,
+            ['figure', 'row', *(f'round {n}' for n in range(1, header['rounds'] + 1))],
+            round_rows,
+            right_from=2,
         ),
     ]
     return '\n'.join(lines)
@@ -429,21 +483,33 @@ def report(outcome: Dict[str, Any]) -> str:
 
 # Main ---------------------------------------------------------------------------------------------------------------
 
+
 def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--rounds', type=int, default=7, help='rounds of all rows (default 7)')
-    parser.add_argument('--calls', type=int, default=2000,
-                        help='timed sequential calls per Redis row and round (default 2000)')
+    parser.add_argument(
+        '--calls', type=int, default=2000, help='timed sequential calls per Redis row and round (default 2000)'
+    )
     parser.add_argument('--warmup', type=int, default=200, help='untimed calls before them (default 200)')
-    parser.add_argument('--local-calls', type=int, default=5000,
-                        help='timed calls per local-transport row and round (default 5000)')
-    parser.add_argument('--fork-seconds', type=float, default=3.0,
-                        help='how long the clients of a --fork row call, per round (default 3)')
-    parser.add_argument('--fork-warmup', type=int, default=50,
-                        help='untimed calls per client thread of a --fork row (default 50)')
-    parser.add_argument('--original-venv', metavar='PATH', default=str(DEFAULT_ORIGINAL_VENV),
-                        help='a virtualenv whose bin/python imports PySOA 1.4.9 (default: the one the interop tests '
-                             'build, .venv-interop/pysoa-1.4.9-python-3.9.18)')
+    parser.add_argument(
+        '--local-calls', type=int, default=5000, help='timed calls per local-transport row and round (default 5000)'
+    )
+    parser.add_argument(
+        '--fork-seconds',
+        type=float,
+        default=3.0,
+        help='how long the clients of a --fork row call, per round (default 3)',
+    )
+    parser.add_argument(
+        '--fork-warmup', type=int, default=50, help='untimed calls per client thread of a --fork row (default 50)'
+    )
+    parser.add_argument(
+        '--original-venv',
+        metavar='PATH',
+        default=str(DEFAULT_ORIGINAL_VENV),
+        help='a virtualenv whose bin/python imports PySOA 1.4.9 (default: the one the interop tests '
+        'build, .venv-interop/pysoa-1.4.9-python-3.9.18)',
+    )
     parser.add_argument('--redis-port', type=int, help='port for the throwaway redis-server (default: a free one)')
     parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
     parser.add_argument('--json', metavar='FILE', help='also write every figure (and all settings) to this file')
@@ -488,9 +554,10 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
         'checkout_before': checkout_before,
         'checkout_after': checkout_state(),
         'interpreters': {
-            ORIGINAL: original.describe(), OURS: ours.describe(),
+            ORIGINAL: original.describe(),
+            OURS: ours.describe(),
             FLOOR: f'raw redis-py {ours.versions.get("redis")} and msgpack {ours.versions.get("msgpack")} under '
-                   f'2.0\'s interpreter',
+            f"2.0's interpreter",
         },
         'versions': {ORIGINAL: original.versions, OURS: ours.versions},
         'frames': side_by_side.frames,

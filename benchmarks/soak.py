@@ -56,6 +56,7 @@ loop."""
 
 # The load ------------------------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One call the client threads make, and how to check its answer."""
@@ -89,6 +90,7 @@ def failure_name(error: Exception) -> str:
 
 
 # Figures ------------------------------------------------------------------------------------------------------------
+
 
 class LatencyHistogram:
     """Latencies counted in 10-microsecond buckets: its memory stays bounded however long the soak runs."""
@@ -234,6 +236,7 @@ class MemoryLog:
 
 # Processes ----------------------------------------------------------------------------------------------------------
 
+
 class Interrupted(BaseException):
     """
     SIGTERM arrived: stop the soak and clean up. Like ``KeyboardInterrupt`` (Ctrl-C), it is no ``Exception``, so that
@@ -272,7 +275,12 @@ def start_service(port: int, fork: int, log_file: pathlib.Path) -> 'subprocess.P
     environment = {**os.environ, 'EXAMPLE_REDIS_HOST': '127.0.0.1', 'EXAMPLE_REDIS_PORT': str(port)}
     with signals_held(), open(log_file, 'wb') as log:
         return subprocess.Popen(
-            command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             preexec_fn=_unblock_stop_signals,
         )
 
@@ -318,6 +326,7 @@ def client_loop(settings: Dict[str, Any], window: SharedWindow, stop: threading.
 
 # The soak -----------------------------------------------------------------------------------------------------------
 
+
 def soak(arguments: argparse.Namespace, port: int, service: 'subprocess.Popen[bytes]', redis_pid: int) -> int:
     """Load the running service for the given minutes, reporting as it goes; return the exit status."""
     from tests.support.redis_processes import wait_for
@@ -331,8 +340,11 @@ def soak(arguments: argparse.Namespace, port: int, service: 'subprocess.Popen[by
         threading.Thread(target=client_loop, args=(settings, window, stop), name=f'soak-client-{i}', daemon=True)
         for i in range(arguments.clients)
     ]
-    print(f'Soaking the example service (--fork {arguments.fork}) with {arguments.clients} client threads for '
-          f'{arguments.minutes:g} min; Ctrl-C stops early', flush=True)
+    print(
+        f'Soaking the example service (--fork {arguments.fork}) with {arguments.clients} client threads for '
+        f'{arguments.minutes:g} min; Ctrl-C stops early',
+        flush=True,
+    )
     started = time.monotonic()
     window_start, service_died, interrupted = started, False, False
     try:
@@ -340,9 +352,11 @@ def soak(arguments: argparse.Namespace, port: int, service: 'subprocess.Popen[by
             thread.start()
         time.sleep(arguments.warmup_seconds)
         warmup = window.take()
-        print(f'[  0.0 min] after {arguments.warmup_seconds:g} s of warm-up ({warmup.latencies.count:,} calls, '
-              f'{sum(warmup.failures.values()):,} failures, not counted): {memory.sample_all(service.pid, redis_pid)}',
-              flush=True)
+        print(
+            f'[  0.0 min] after {arguments.warmup_seconds:g} s of warm-up ({warmup.latencies.count:,} calls, '
+            f'{sum(warmup.failures.values()):,} failures, not counted): {memory.sample_all(service.pid, redis_pid)}',
+            flush=True,
+        )
         started = window_start = time.monotonic()
         deadline = started + arguments.minutes * 60
         while window_start < deadline and not service_died:
@@ -351,8 +365,11 @@ def soak(arguments: argparse.Namespace, port: int, service: 'subprocess.Popen[by
             current = window.take()
             total.merge(current)
             service_died = service.poll() is not None
-            print(f'[{(now - started) / 60:5.1f} min] {current.describe(now - window_start)}  '
-                  f'{memory.sample_all(service.pid, redis_pid)}', flush=True)
+            print(
+                f'[{(now - started) / 60:5.1f} min] {current.describe(now - window_start)}  '
+                f'{memory.sample_all(service.pid, redis_pid)}',
+                flush=True,
+            )
             window_start = now
     except (KeyboardInterrupt, Interrupted) as e:
         interrupted = True
@@ -394,9 +411,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--minutes', type=float, default=10.0, help='how long to soak (default 10)')
     parser.add_argument('--clients', type=int, default=4, help='client threads (default 4)')
     parser.add_argument('--fork', type=int, default=2, help='worker processes of the service (default 2; 1: none)')
-    parser.add_argument('--warmup-seconds', type=float, default=10.0,
-                        help='load before the soak starts, not counted; memory growth is measured from its end '
-                             '(default 10)')
+    parser.add_argument(
+        '--warmup-seconds',
+        type=float,
+        default=10.0,
+        help='load before the soak starts, not counted; memory growth is measured from its end (default 10)',
+    )
     parser.add_argument('--report-seconds', type=float, default=60.0, help='seconds between reports (default 60)')
     arguments = parser.parse_args(argv)
 

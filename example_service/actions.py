@@ -59,9 +59,13 @@ class SumOfSquaresAction(Action):
     def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
         assert request.client is not None
         # With the default error handling, failures raise: every result is a response.
-        responses = cast(Iterable[ActionResponse], request.client.call_actions_parallel(
-            'example', [{'action': 'square', 'body': {'number': n}} for n in request.body['numbers']],
-        ))
+        responses = cast(
+            Iterable[ActionResponse],
+            request.client.call_actions_parallel(
+                'example',
+                [{'action': 'square', 'body': {'number': n}} for n in request.body['numbers']],
+            ),
+        )
         return {
             'sum': sum(response.body['square'] for response in responses),
             'correlation_id': request.context['correlation_id'],
@@ -71,10 +75,12 @@ class SumOfSquaresAction(Action):
 class SlowEchoAction(Action):
     """Echoes a message after a pause, computed by a coroutine on the server's event loop."""
 
-    request_schema = fields.Dictionary({
-        'message': fields.UnicodeString(),
-        'delay_seconds': fields.Float(gte=0, lte=5),
-    })
+    request_schema = fields.Dictionary(
+        {
+            'message': fields.UnicodeString(),
+            'delay_seconds': fields.Float(gte=0, lte=5),
+        }
+    )
 
     def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
         async def echo() -> str:

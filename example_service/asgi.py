@@ -53,7 +53,8 @@ def make_app(client_settings: Mapping[str, Any] = CLIENT_SETTINGS) -> Applicatio
         except CallActionError as failure:
             errors = [
                 {'code': error.code, 'message': error.message, 'field': error.field}
-                for action in failure.actions for error in action.errors
+                for action in failure.actions
+                for error in action.errors
             ]
             return 400, {'errors': errors}
         return 200, response.body
@@ -81,11 +82,13 @@ def make_app(client_settings: Mapping[str, Any] = CLIENT_SETTINGS) -> Applicatio
 
 async def _respond(send: Send, status: int, body: Any) -> None:
     content = json.dumps(body).encode('utf-8')
-    await send({
-        'type': 'http.response.start',
-        'status': status,
-        'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(content)).encode())],
-    })
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': status,
+            'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(content)).encode())],
+        }
+    )
     await send({'type': 'http.response.body', 'body': content})
 
 

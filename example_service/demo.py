@@ -106,42 +106,55 @@ def run_calls(client: Client) -> None:
     _show('body', response.body)
 
     _section('A job of several actions, run in order by one server: call_actions(...)')
-    job = client.call_actions('example', [
-        {'action': 'square', 'body': {'number': 3}},
-        {'action': 'greet', 'body': {'name': 'Ada', 'language': 'fr'}},
-    ])
+    job = client.call_actions(
+        'example',
+        [
+            {'action': 'square', 'body': {'number': 3}},
+            {'action': 'greet', 'body': {'name': 'Ada', 'language': 'fr'}},
+        ],
+    )
     for action in job.actions:
         _show(action.action, action.body)
     _show('response context', job.context)
 
     _section('Actions in parallel, each its own job: call_actions_parallel(...)')
-    for result in client.call_actions_parallel('example', [
-        {'action': 'square', 'body': {'number': n}} for n in (1, 2, 3, 4)
-    ]):
+    for result in client.call_actions_parallel(
+        'example', [{'action': 'square', 'body': {'number': n}} for n in (1, 2, 3, 4)]
+    ):
         assert isinstance(result, ActionResponse)  # errors would have been raised
         _show(result.action, result.body)
 
     _section('Jobs in parallel: call_jobs_parallel(...)')
-    for job_result in client.call_jobs_parallel([
-        {'service_name': 'example', 'actions': [{'action': 'greet', 'body': {'name': 'Grace'}}]},
-        {'service_name': 'example', 'actions': [{'action': 'slow_echo', 'body': {'message': 'async!',
-                                                                                   'delay_seconds': 0.2}}]},
-    ]):
+    for job_result in client.call_jobs_parallel(
+        [
+            {'service_name': 'example', 'actions': [{'action': 'greet', 'body': {'name': 'Grace'}}]},
+            {
+                'service_name': 'example',
+                'actions': [{'action': 'slow_echo', 'body': {'message': 'async!', 'delay_seconds': 0.2}}],
+            },
+        ]
+    ):
         assert isinstance(job_result, JobResponse)
         for action in job_result.actions:
             _show(action.action, action.body)
 
     _section('A nested call: sum_of_squares calls square through request.client, sharing the correlation id')
-    _show('body', client.call_action('example', 'sum_of_squares', {'numbers': [1, 2, 3]},
-                                     correlation_id='demo-correlation-id').body)
+    _show(
+        'body',
+        client.call_action(
+            'example', 'sum_of_squares', {'numbers': [1, 2, 3]}, correlation_id='demo-correlation-id'
+        ).body,
+    )
 
     _section('An expected validation error: greet with an empty name and an unknown language')
     try:
         client.call_action('example', 'greet', {'name': '', 'language': 'xx'})
     except Client.CallActionError as e:
         for error in e.actions[0].errors:
-            _show(f'{error.field}', {'code': error.code, 'message': error.message,
-                                     'is_caller_error': error.is_caller_error})
+            _show(
+                f'{error.field}',
+                {'code': error.code, 'message': error.message, 'is_caller_error': error.is_caller_error},
+            )
 
     _section('A future: send now, collect later')
     future = client.call_action_future('example', 'square', {'number': 12})
@@ -154,8 +167,11 @@ def run_calls(client: Client) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     redis_binary = shutil.which('redis-server')
     if redis_binary is None:
-        print('ERROR: redis-server is not installed (run the demo with `bash scripts/demo.sh`, which installs it, or '
-              '`apt-get install -y redis-server`).', file=sys.stderr)
+        print(
+            'ERROR: redis-server is not installed (run the demo with `bash scripts/demo.sh`, which installs it, or '
+            '`apt-get install -y redis-server`).',
+            file=sys.stderr,
+        )
         return 1
 
     signal.signal(signal.SIGINT, _on_interrupt)
@@ -164,23 +180,46 @@ def main(argv: Optional[List[str]] = None) -> int:
         port = _free_port()
         try:
             print(f'Starting a throwaway redis-server on 127.0.0.1:{port} ...')
-            _spawn(started, [redis_binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly',
-                             'no', '--dir', directory], stdout=subprocess.DEVNULL)
+            _spawn(
+                started,
+                [
+                    redis_binary,
+                    '--port',
+                    str(port),
+                    '--bind',
+                    '127.0.0.1',
+                    '--save',
+                    '',
+                    '--appendonly',
+                    'no',
+                    '--dir',
+                    directory,
+                ],
+                stdout=subprocess.DEVNULL,
+            )
             with redis.Redis(port=port, socket_timeout=1) as probe:
                 _wait_until(probe.ping, 15, 'redis-server to start')
 
             environment: Dict[str, str] = {**os.environ, 'EXAMPLE_REDIS_PORT': str(port)}
-            print('Starting the example service with two forked workers: '
-                  'python -m example_service -s example_service.settings --fork 2 ...')
-            _spawn(started, [sys.executable, '-m', 'example_service', '-s', 'example_service.settings', '--fork', '2'],
-                   env=environment)
+            print(
+                'Starting the example service with two forked workers: '
+                'python -m example_service -s example_service.settings --fork 2 ...'
+            )
+            _spawn(
+                started,
+                [sys.executable, '-m', 'example_service', '-s', 'example_service.settings', '--fork', '2'],
+                env=environment,
+            )
 
             os.environ['EXAMPLE_REDIS_PORT'] = str(port)
             from example_service.settings import CLIENT_SETTINGS
 
             client = Client(CLIENT_SETTINGS)
-            _wait_until(lambda: client.call_action('example', 'status', {'verbose': False}, timeout=2), 30,
-                        'the example service to answer')
+            _wait_until(
+                lambda: client.call_action('example', 'status', {'verbose': False}, timeout=2),
+                30,
+                'the example service to answer',
+            )
             run_calls(client)
             _check_interrupted()
             print('\nDone: every call style worked.')

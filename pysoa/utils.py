@@ -45,7 +45,7 @@ def get_python_interpreter_arguments() -> List[str]:
     """
     original = _original_argv()
     program_argument_count = len(sys.argv) - 1
-    before_program_arguments = original[1:len(original) - program_argument_count]
+    before_program_arguments = original[1 : len(original) - program_argument_count]
     if before_program_arguments and sys.argv and before_program_arguments[-1] == sys.argv[0]:
         # A script path ends the interpreter's arguments; ``-m module`` and ``-c command`` are kept.
         if len(before_program_arguments) < 2 or before_program_arguments[-2] not in ('-m', '-c'):

@@ -31,6 +31,7 @@ run_step() {
 }
 
 run_step "ruff check" ruff check
+run_step "ruff format" ruff format --check
 run_step "mypy pysoa" mypy pysoa
 run_step "mypy tests" mypy tests example_service
 set +e

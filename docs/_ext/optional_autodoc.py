@@ -47,7 +47,7 @@ class OptionalAutomodule(SphinxDirective):
             note = nodes.note()
             note += nodes.paragraph(
                 text=f'The reference of {module_name} could not be generated in this build of the documentation, '
-                     f'because a module it needs is not installed ({e}).',
+                f'because a module it needs is not installed ({e}).',
             )
             return [note]
 

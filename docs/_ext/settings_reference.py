@@ -204,11 +204,21 @@ class SettingsReference(SphinxDirective):
         for path in unknown_notes:
             _logger.warning(
                 'settings-reference %s: the content documents the default of %r, which is not a setting',
-                target_path, path, location=self.get_location(),
+                target_path,
+                path,
+                location=self.get_location(),
             )
 
-        lines = ['.. list-table::', '   :header-rows: 1', '   :widths: 26 22 18 34', '', '   * - Setting',
-                 '     - Type', '     - Default', '     - Description']
+        lines = [
+            '.. list-table::',
+            '   :header-rows: 1',
+            '   :widths: 26 22 18 34',
+            '',
+            '   * - Setting',
+            '     - Type',
+            '     - Default',
+            '     - Description',
+        ]
         for row in rows:
             lines.append(f'   * - ``{row.path}``')
             for cell in (row.type_text, row.default, row.description):
@@ -218,11 +228,17 @@ class SettingsReference(SphinxDirective):
             lines.extend('   ' + line for line in pprint.pformat(value, width=100).splitlines())
 
         # An id per table (``settings-clientsettings``, ...), so that the tables can be found in the built pages.
-        container = nodes.container(classes=['settings-reference'], ids=[nodes.make_id(
-            'settings-' + target_path.rpartition(':')[2],
-        )])
-        self.state.nested_parse(StringList(lines, source=f'<settings-reference {target_path}>'),
-                                self.content_offset, container)
+        container = nodes.container(
+            classes=['settings-reference'],
+            ids=[
+                nodes.make_id(
+                    'settings-' + target_path.rpartition(':')[2],
+                )
+            ],
+        )
+        self.state.nested_parse(
+            StringList(lines, source=f'<settings-reference {target_path}>'), self.content_offset, container
+        )
         return [container]
 
     def _parse_notes(self) -> Dict[str, str]:
@@ -253,7 +269,9 @@ class SettingsReference(SphinxDirective):
         if registered is not schema and not same_schema_class:
             _logger.warning(
                 'settings-reference: %s does not register %s as its settings schema',
-                transport_path, self.arguments[0], location=self.get_location(),
+                transport_path,
+                self.arguments[0],
+                location=self.get_location(),
             )
         if not schema.optional_keys:
             return {}
@@ -271,8 +289,8 @@ class SettingsReference(SphinxDirective):
                 if hasattr(holder, key):
                     found[key] = getattr(holder, key)
                     break
-                if key.endswith('_config') and hasattr(holder, key[:-len('_config')]):
-                    used = type(getattr(holder, key[:-len('_config')]))
+                if key.endswith('_config') and hasattr(holder, key[: -len('_config')]):
+                    used = type(getattr(holder, key[: -len('_config')]))
                     found[key] = {'path': f'{used.__module__}:{used.__qualname__}'}
                     break
         return found
@@ -321,7 +339,10 @@ class SettingsReference(SphinxDirective):
                 default_text = ''
                 _logger.warning(
                     'settings-reference %s: the optional setting %r has no default in the code; document it in the '
-                    'directive content', self.target_path, path, location=self.get_location(),
+                    'directive content',
+                    self.target_path,
+                    path,
+                    location=self.get_location(),
                 )
 
             type_text = _type_text(info)
@@ -331,13 +352,23 @@ class SettingsReference(SphinxDirective):
 
             if expand_dict:
                 self._add_rows(
-                    rows, long_defaults, path + '.', dict(field.contents), set(field.optional_keys),
-                    default if default is not _MISSING else {}, required,
+                    rows,
+                    long_defaults,
+                    path + '.',
+                    dict(field.contents),
+                    set(field.optional_keys),
+                    default if default is not _MISSING else {},
+                    required,
                 )
             elif expand_values:
                 self._add_rows(
-                    rows, long_defaults, f'{path}.{wildcards}', dict(value_schema.contents),
-                    set(value_schema.optional_keys), {}, True,
+                    rows,
+                    long_defaults,
+                    f'{path}.{wildcards}',
+                    dict(value_schema.contents),
+                    set(value_schema.optional_keys),
+                    {},
+                    True,
                 )
 
 

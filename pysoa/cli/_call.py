@@ -35,15 +35,25 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('service', metavar='SERVICE', help='the service to call')
     parser.add_argument('action', metavar='ACTION', help='the action to call')
     parser.add_argument(
-        'body', metavar='BODY_JSON', nargs='?', default=None,
+        'body',
+        metavar='BODY_JSON',
+        nargs='?',
+        default=None,
         help='the request body, a JSON object (default: {}); - reads it from standard input',
     )
     parser.add_argument(
-        '--context', metavar='KEY=VALUE', action='append', default=[],
+        '--context',
+        metavar='KEY=VALUE',
+        action='append',
+        default=[],
         help='add KEY to the request context; VALUE is read as JSON if it is JSON, else as a string (repeatable)',
     )
     parser.add_argument(
-        '--switch', metavar='N', type=int, action='append', default=[],
+        '--switch',
+        metavar='N',
+        type=int,
+        action='append',
+        default=[],
         help='turn on switch N for the request (repeatable)',
     )
     parser.add_argument('--json', action='store_true', help='print the whole job response as JSON')
@@ -51,8 +61,13 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_call(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     job = client.call_actions(
-        args.service, [{'action': args.action, 'body': _body(args.body)}], raise_job_errors=False,
-        raise_action_errors=False, timeout=args.timeout, switches=args.switch, context=_context(args.context),
+        args.service,
+        [{'action': args.action, 'body': _body(args.body)}],
+        raise_job_errors=False,
+        raise_action_errors=False,
+        timeout=args.timeout,
+        switches=args.switch,
+        context=_context(args.context),
     )
     errors, body = outcome(job)
     if args.json:

@@ -1,6 +1,5 @@
 """The exit statuses of the ``pysoa`` command, and the error for a command line it cannot act on."""
 
-
 __all__ = (
     'EXIT_ERRORS',
     'EXIT_NO_ANSWER',

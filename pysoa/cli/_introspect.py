@@ -33,7 +33,10 @@ _WIDTH = 100
 def add_introspect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('service', metavar='SERVICE', help='the service to describe')
     parser.add_argument(
-        'action', metavar='ACTION', nargs='?', default=None,
+        'action',
+        metavar='ACTION',
+        nargs='?',
+        default=None,
         help='describe only this action (NAME[switch:N] for one variant of a switched action)',
     )
     parser.add_argument('--json', action='store_true', help='print the introspect response body as JSON')
@@ -42,8 +45,11 @@ def add_introspect_arguments(parser: argparse.ArgumentParser) -> None:
 def run_introspect(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     request = {'action_name': args.action} if args.action else {}
     job = client.call_actions(
-        args.service, [{'action': 'introspect', 'body': request}], raise_job_errors=False,
-        raise_action_errors=False, timeout=args.timeout,
+        args.service,
+        [{'action': 'introspect', 'body': request}],
+        raise_job_errors=False,
+        raise_action_errors=False,
+        timeout=args.timeout,
     )
     errors, body = outcome(job)
     if errors:
@@ -81,5 +87,7 @@ def _print_text(text: Any, indent: str, out: TextIO) -> None:
         if paragraph[:1].isspace() or paragraph.lstrip().startswith(('*', '-', '>>>')):
             out.write(textwrap.indent(paragraph, indent) + '\n')
         else:
-            out.write(textwrap.fill(' '.join(paragraph.split()), _WIDTH, initial_indent=indent,
-                                    subsequent_indent=indent) + '\n')
+            out.write(
+                textwrap.fill(' '.join(paragraph.split()), _WIDTH, initial_indent=indent, subsequent_indent=indent)
+                + '\n'
+            )

@@ -21,10 +21,22 @@ from typing import (
 __all__ = ('schema_lines',)
 
 _INDENT = '  '
-_NOT_CONSTRAINTS = frozenset((
-    'type', 'description', 'contents', 'optional_keys', 'allow_extra_keys', 'options', 'nullable', 'key_type',
-    'value_type', 'switch_field', 'contents_map', 'values',
-))
+_NOT_CONSTRAINTS = frozenset(
+    (
+        'type',
+        'description',
+        'contents',
+        'optional_keys',
+        'allow_extra_keys',
+        'options',
+        'nullable',
+        'key_type',
+        'value_type',
+        'switch_field',
+        'contents_map',
+        'values',
+    )
+)
 
 
 def schema_lines(schema: Optional[Mapping[str, Any]]) -> List[str]:

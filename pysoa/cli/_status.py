@@ -37,8 +37,11 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_status(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     job = client.call_actions(
-        args.service, [{'action': 'status', 'body': {'verbose': True}}], raise_job_errors=False,
-        raise_action_errors=False, timeout=args.timeout,
+        args.service,
+        [{'action': 'status', 'body': {'verbose': True}}],
+        raise_job_errors=False,
+        raise_action_errors=False,
+        timeout=args.timeout,
     )
     errors, body = outcome(job)
     if errors:
@@ -73,7 +76,8 @@ def _health(errors: Iterable[Any], warnings: Iterable[Any]) -> str:
         return 'healthy'
     counts = ', '.join(
         f'{count} {name}{"s" if count > 1 else ""}'
-        for count, name in ((error_count, 'error'), (warning_count, 'warning')) if count
+        for count, name in ((error_count, 'error'), (warning_count, 'warning'))
+        if count
     )
     return f'{"unhealthy" if error_count else "healthy"}: {counts}'
 

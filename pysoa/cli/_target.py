@@ -119,10 +119,13 @@ def _settings_of(service: str, spec: str) -> Mapping[str, Any]:
         if own_redis is not None:
             return own_redis
     if routings:
-        raise UsageError(f'no client settings for service {service} in ' + '; '.join(
-            f'{source} (it has: {", ".join(sorted(str(name) for name in routing)) or "no service"})'
-            for source, routing in routings
-        ))
+        raise UsageError(
+            f'no client settings for service {service} in '
+            + '; '.join(
+                f'{source} (it has: {", ".join(sorted(str(name) for name in routing)) or "no service"})'
+                for source, routing in routings
+            )
+        )
     raise UsageError(
         f'settings module {module.__name__} has neither SOA_CLIENT_SETTINGS nor SOA_SERVER_SETTINGS with '
         f'client_routing or a Redis transport',

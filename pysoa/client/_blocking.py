@@ -71,7 +71,7 @@ def blocking_twin(
     :param doc: The docstring of the blocking method.
     """
     future_name = future_method.__name__
-    name = future_name[:-len(_FUTURE_SUFFIX)]
+    name = future_name[: -len(_FUTURE_SUFFIX)]
     signature = inspect.signature(future_method)
     parameters = list(signature.parameters.values())[1:]
     if 'timeout' not in signature.parameters or any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in parameters):
@@ -88,7 +88,7 @@ def blocking_twin(
 
     (result_annotation,) = typing.get_args(signature.return_annotation)
     blocking.__defaults__ = future_method.__defaults__
-    blocking.__qualname__ = f'{future_method.__qualname__[:-len(future_name)]}{name}'
+    blocking.__qualname__ = f'{future_method.__qualname__[: -len(future_name)]}{name}'
     blocking.__module__ = future_method.__module__
     blocking.__doc__ = doc
     blocking.__annotations__ = {**future_method.__annotations__, 'return': result_annotation}

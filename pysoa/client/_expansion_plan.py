@@ -49,8 +49,9 @@ class PlannedRequest:
 
     __slots__ = ('action_name', 'body', 'service_name', 'waiting')
 
-    def __init__(self, service_name: str, action_name: str, body: Dict[str, List[Any]],
-                 waiting: List[_Candidate]) -> None:
+    def __init__(
+        self, service_name: str, action_name: str, body: Dict[str, List[Any]], waiting: List[_Candidate]
+    ) -> None:
         self.service_name = service_name
         self.action_name = action_name
         self.body = body
@@ -110,16 +111,27 @@ class ExpansionPlan:
                 _logger.info('Skipping expansion request %s for values already requested: %r', key, request.values)
                 continue
             requested.update(values)
-            planned.append(PlannedRequest(
-                service_name, action_name, {request.request_field: list(values)}, request.waiting,
-            ))
+            planned.append(
+                PlannedRequest(
+                    service_name,
+                    action_name,
+                    {request.request_field: list(values)},
+                    request.waiting,
+                )
+            )
         return planned
 
     def apply(self, request: PlannedRequest, job_response: JobResponse) -> None:
         """Fill in the objects waiting on ``request`` from its response, and note what the next round expands."""
-        self._candidates.extend(_apply_response(
-            job_response, request.waiting, self._trees, self._action_errors, self._job_errors,
-        ))
+        self._candidates.extend(
+            _apply_response(
+                job_response,
+                request.waiting,
+                self._trees,
+                self._action_errors,
+                self._job_errors,
+            )
+        )
 
     def raise_errors(self) -> None:
         """
@@ -190,7 +202,6 @@ def _apply_response(
                 (child_obj, child) for child_obj in node.find_objects(action_response.body) for child in node.expansions
             )
 
-    if not job_response.errors and action_response is not None and not action_response.errors and \
-            action_response.body:
+    if not job_response.errors and action_response is not None and not action_response.errors and action_response.body:
         new_candidates.extend(_roots_in(trees, action_response.body))
     return new_candidates

@@ -76,7 +76,8 @@ def perform_expansions(
         sent: Dict[str, Dict[int, PlannedRequest]] = {}
         for request in planned:
             request_id = requests.send(
-                request.service_name, [ActionRequest(action=request.action_name, body=request.body)],
+                request.service_name,
+                [ActionRequest(action=request.action_name, body=request.body)],
             )
             sent.setdefault(request.service_name, {})[request_id] = request
         try:

@@ -97,7 +97,7 @@ def _truncated(actions: List[ActionResponse], continue_on_error: bool) -> List[A
         return actions
     for index, action in enumerate(actions):
         if action.errors:
-            return actions[:index + 1]
+            return actions[: index + 1]
     return actions
 
 

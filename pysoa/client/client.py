@@ -273,9 +273,15 @@ class Client:
     ) -> FutureSOAResponse[ActionResponse]:
         """Like :meth:`call_action`, but send now and return a future for the response."""
         options = CallOptions.__new__(
-            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
-            correlation_id=correlation_id, context=context, control_extra=control_extra,
+            CallOptions,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            timeout=_whole_seconds(timeout),
+            switches=switches,
+            correlation_id=correlation_id,
+            context=context,
+            control_extra=control_extra,
         )
         job_future = self._job_future(service_name, [ActionRequest(action=action, body=body or {})], options)
         return self._then(job_future, _action_of_job)
@@ -296,9 +302,15 @@ class Client:
     ) -> FutureSOAResponse[JobResponse]:
         """Like :meth:`call_actions`, but send now and return a future for the job response."""
         options = CallOptions.__new__(
-            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
-            correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
+            CallOptions,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            timeout=_whole_seconds(timeout),
+            switches=switches,
+            correlation_id=correlation_id,
+            continue_on_error=continue_on_error,
+            context=context,
             control_extra=control_extra,
         )
         return self._job_future(service_name, actions, options)
@@ -319,9 +331,15 @@ class Client:
     ) -> FutureSOAResponse[Generator[ParallelActionResult, None, None]]:
         """Like :meth:`call_actions_parallel`, but send now and return a future for the generator of results."""
         options = CallOptions.__new__(
-            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
-            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id, context=context,
+            CallOptions,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout),
+            switches=switches,
+            correlation_id=correlation_id,
+            context=context,
             control_extra=control_extra,
         )
         jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
@@ -343,16 +361,25 @@ class Client:
     ) -> FutureSOAResponse[List[ParallelJobResult]]:
         """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
         options = CallOptions.__new__(
-            CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
-            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id,
-            continue_on_error=continue_on_error, context=context, control_extra=control_extra,
+            CallOptions,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout),
+            switches=switches,
+            correlation_id=correlation_id,
+            continue_on_error=continue_on_error,
+            context=context,
+            control_extra=control_extra,
         )
         return self._jobs_future(jobs, options)
 
     # Blocking calls: each sends with its future twin, then waits no longer than the call's timeout ------------------
 
-    call_action = blocking_twin(call_action_future, """
+    call_action = blocking_twin(
+        call_action_future,
+        """
         Call one action and return its response.
 
         :param timeout: Seconds after which the request expires and the client stops waiting, a fraction rounded up
@@ -364,17 +391,22 @@ class Client:
         :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``, in which
                                                   case the job's list of errors is returned instead).
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
-        """)
+        """,
+    )
 
-    call_actions = blocking_twin(call_actions_future, """
+    call_actions = blocking_twin(
+        call_actions_future,
+        """
         Call several actions in one job, run in order by one server, and return the job response.
 
         :raises pysoa.client.errors.CallActionError: If any action failed (unless ``raise_action_errors=False``).
         :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
-        """)
+        """,
+    )
 
     if TYPE_CHECKING:  # overloads: with the default flags, the results are plain responses
+
         @overload
         def call_actions_parallel(
             self,
@@ -389,8 +421,7 @@ class Client:
             correlation_id: Optional[str] = ...,
             context: Optional[Context] = ...,
             control_extra: Optional[Control] = ...,
-        ) -> Generator[ActionResponse, None, None]:
-            ...
+        ) -> Generator[ActionResponse, None, None]: ...
 
         @overload
         def call_actions_parallel(
@@ -406,13 +437,14 @@ class Client:
             correlation_id: Optional[str] = ...,
             context: Optional[Context] = ...,
             control_extra: Optional[Control] = ...,
-        ) -> Generator[ParallelActionResult, None, None]:
-            ...
+        ) -> Generator[ParallelActionResult, None, None]: ...
 
         def call_actions_parallel(self, *args: Any, **kwargs: Any) -> Any:  # it is the blocking twin below
             ...
     else:
-        call_actions_parallel = blocking_twin(call_actions_parallel_future, """
+        call_actions_parallel = blocking_twin(
+            call_actions_parallel_future,
+            """
             Call several actions of one service in parallel, each in its own job, and return their responses in order.
 
             :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
@@ -420,9 +452,11 @@ class Client:
 
             :return: A generator of action responses; with ``raise_job_errors=False`` a failed job gives its list of
                      errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
-            """)
+            """,
+        )
 
     if TYPE_CHECKING:  # overloads: with the default flags, the results are plain responses
+
         @overload
         def call_jobs_parallel(
             self,
@@ -437,8 +471,7 @@ class Client:
             continue_on_error: bool = ...,
             context: Optional[Context] = ...,
             control_extra: Optional[Control] = ...,
-        ) -> List[JobResponse]:
-            ...
+        ) -> List[JobResponse]: ...
 
         @overload
         def call_jobs_parallel(
@@ -454,19 +487,21 @@ class Client:
             continue_on_error: bool = ...,
             context: Optional[Context] = ...,
             control_extra: Optional[Control] = ...,
-        ) -> List[ParallelJobResult]:
-            ...
+        ) -> List[ParallelJobResult]: ...
 
         def call_jobs_parallel(self, *args: Any, **kwargs: Any) -> Any:  # it is the blocking twin below
             ...
     else:
-        call_jobs_parallel = blocking_twin(call_jobs_parallel_future, """
+        call_jobs_parallel = blocking_twin(
+            call_jobs_parallel_future,
+            """
             Send several jobs, to one or more services, before waiting for any; return their responses in order.
 
             :param jobs: ``{'service_name': ..., 'actions': [...]}`` dicts.
             :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
                                            prevented, instead of raising them.
-            """)
+            """,
+        )
 
     # What the calls share -------------------------------------------------------------------------------------------
 
@@ -580,7 +615,8 @@ class Client:
         for service_name, request_ids in _unanswered(slots, received).items():
             try:
                 for request_id, response in self._get_handler(service_name).receive_responses(
-                    request_ids, receive_timeout,
+                    request_ids,
+                    receive_timeout,
                 ):
                     received[(service_name, request_id)] = response
             except PySOATransportError as e:

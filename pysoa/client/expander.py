@@ -87,11 +87,11 @@ class ExpansionSettings(Settings):
                     'action': fields.UnicodeString(description='The name of the action to call to resolve this route'),
                     'request_field': fields.UnicodeString(
                         description='The name of the field in the action request body that receives the list of '
-                                    'source field values (for example, a list of IDs)',
+                        'source field values (for example, a list of IDs)',
                     ),
                     'response_field': fields.UnicodeString(
                         description='The name of the field in the action response body that holds a dict mapping '
-                                    'each source field value to the object that expands it',
+                        'each source field value to the object that expands it',
                     ),
                 },
                 description='The service action that resolves expansions using this route',
@@ -111,7 +111,7 @@ class ExpansionSettings(Settings):
                         'type': fields.Nullable(
                             fields.UnicodeString(
                                 description='The type of the objects this expansion produces, which determines which '
-                                            'further expansions can be applied to them (null if they have no type)',
+                                'further expansions can be applied to them (null if they have no type)',
                             ),
                         ),
                         'route': fields.UnicodeString(
@@ -119,15 +119,15 @@ class ExpansionSettings(Settings):
                         ),
                         'source_field': fields.UnicodeString(
                             description='The name of the field in the object being expanded whose value is sent to '
-                                        'the route (for example, an ID)',
+                            'the route (for example, an ID)',
                         ),
                         'destination_field': fields.UnicodeString(
                             description='The name of the field in the object being expanded that receives the '
-                                        'expanded object; it must differ from `source_field`',
+                            'expanded object; it must differ from `source_field`',
                         ),
                         'raise_action_errors': fields.Boolean(
                             description='Whether errors returned by the route action raise an exception from the '
-                                        'client call (defaults to false, in which case the object is left unexpanded)',
+                            'client call (defaults to false, in which case the object is left unexpanded)',
                         ),
                     },
                     optional_keys=('raise_action_errors',),

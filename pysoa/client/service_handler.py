@@ -107,7 +107,9 @@ class ServiceHandler:
 
         with self.metrics.timer('client.transport.initialize', resolution=_MICROSECONDS):
             self.transport: ClientTransport = settings['transport']['object'](
-                service_name, self.metrics, **settings['transport'].get('kwargs', {}),
+                service_name,
+                self.metrics,
+                **settings['transport'].get('kwargs', {}),
             )
         with self.metrics.timer('client.middleware.initialize', resolution=_MICROSECONDS):
             self.middleware: List[ClientMiddleware] = [
@@ -133,8 +135,11 @@ class ServiceHandler:
             body = job_request_to_dict(job_request) if isinstance(job_request, JobRequest) else job_request
             self.transport.send_request_message(request_id, meta, body, message_expiry_in_seconds)
 
-    def _base_get_response(self, receive_timeout_in_seconds: Optional[int] = None) -> Tuple[
-        Optional[int], Optional[JobResponse],
+    def _base_get_response(
+        self, receive_timeout_in_seconds: Optional[int] = None
+    ) -> Tuple[
+        Optional[int],
+        Optional[JobResponse],
     ]:
         with self.metrics.timer('client.receive.excluding_middleware', resolution=_MICROSECONDS):
             request_id, _meta, body = self.transport.receive_response_message(receive_timeout_in_seconds)
@@ -198,14 +203,17 @@ class ServiceHandler:
             _logger.warning(
                 'Dropping the response from service %s to request %s: more than %s responses are waiting to be '
                 'claimed. Call result() on every future, or forget() requests you no longer want.',
-                self.service_name, oldest, self.maximum_unclaimed_responses,
+                self.service_name,
+                oldest,
+                self.maximum_unclaimed_responses,
             )
 
     def _drop_unwanted(self, request_id: int) -> None:
         self.metrics.counter('client.receive.error.unwanted_response').increment()
         _logger.warning(
             'Dropping response from service %s to request %s, which nobody is waiting for',
-            self.service_name, request_id,
+            self.service_name,
+            request_id,
         )
 
     def _time_left(self, deadline: Optional[float], receive_timeout_in_seconds: Optional[int]) -> Optional[int]:
@@ -294,4 +302,3 @@ def _claimed(outcome: _Outcome) -> JobResponse:
     if isinstance(outcome, PySOATransportError):
         raise outcome
     return outcome
-

@@ -35,7 +35,7 @@ class ClientSettings(SOASettings):
         'middleware': fields.List(
             fields.ClassConfigurationSchema(base_class=ClientMiddleware),
             description='The list of all `ClientMiddleware` objects that should be applied to requests made from this '
-                        'client to the associated service',
+            'client to the associated service',
         ),
     }
 

@@ -145,6 +145,7 @@ def _always_valid(value: Any) -> bool:
 
 def _fallback_check(field: fields.Base) -> Check:
     """The field's own verdict, as a check."""
+
     def check(value: Any) -> bool:
         try:
             return not field.errors(value)
@@ -160,14 +161,16 @@ def _generate(field: fields.Base) -> Check:
     body = source.lines(field, 'value')
     if not body:
         return _always_valid
-    text = '\n'.join([
-        'def check(value):',
-        '    try:',
-        *_indented(_indented(body)),
-        '    except Exception:',
-        '        return False',
-        '    return True',
-    ])
+    text = '\n'.join(
+        [
+            'def check(value):',
+            '    try:',
+            *_indented(_indented(body)),
+            '    except Exception:',
+            '        return False',
+            '    return True',
+        ]
+    )
     exec(compile(text, f'<fast check of {type(field).__qualname__}>', 'exec'), source.namespace)
     check: Check = source.namespace['check']
     return check

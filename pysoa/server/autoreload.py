@@ -50,7 +50,10 @@ class Reloader:
     """
 
     def __init__(
-        self, main_module_name: str, watch_modules: Optional[Sequence[str]] = None, signal_forks: bool = False,
+        self,
+        main_module_name: str,
+        watch_modules: Optional[Sequence[str]] = None,
+        signal_forks: bool = False,
     ) -> None:
         self.main_module_name = main_module_name
         self.watch_modules = list(watch_modules) if watch_modules else None
@@ -188,8 +191,13 @@ def _wait_with_inotify(files: List[str], stopped: threading.Event) -> bool:
     import inotify_simple  # type: ignore[import-not-found]  # optional
 
     watcher = inotify_simple.INotify()
-    mask = inotify_simple.flags.MODIFY | inotify_simple.flags.ATTRIB | inotify_simple.flags.MOVE_SELF | \
-        inotify_simple.flags.DELETE_SELF | inotify_simple.flags.CLOSE_WRITE
+    mask = (
+        inotify_simple.flags.MODIFY
+        | inotify_simple.flags.ATTRIB
+        | inotify_simple.flags.MOVE_SELF
+        | inotify_simple.flags.DELETE_SELF
+        | inotify_simple.flags.CLOSE_WRITE
+    )
     for path in files:
         try:
             watcher.add_watch(path, mask)

@@ -180,9 +180,9 @@ class Server:
             **settings['transport'].get('kwargs', {}),
         )
 
-        self._async_event_loop_thread = AsyncEventLoopThread([
-            m['object'](**m.get('kwargs', {})) for m in settings['coroutine_middleware']
-        ])
+        self._async_event_loop_thread = AsyncEventLoopThread(
+            [m['object'](**m.get('kwargs', {})) for m in settings['coroutine_middleware']]
+        )
 
         self.shutting_down = False
         self._shutdown_lock = threading.Lock()
@@ -191,11 +191,10 @@ class Server:
         self._idle_timer: Optional[Timer] = None
         self._heartbeat: Optional[HeartbeatFile] = None
 
-        self.middleware: List[ServerMiddleware] = [
-            m['object'](**m.get('kwargs', {})) for m in settings['middleware']
-        ]
+        self.middleware: List[ServerMiddleware] = [m['object'](**m.get('kwargs', {})) for m in settings['middleware']]
         self.job_middleware_stack: ServerMiddlewareJobTask = self.make_middleware_stack(
-            [m.job for m in self.middleware], self.execute_job,
+            [m.job for m in self.middleware],
+            self.execute_job,
         )
         # Each request gets a new action instance, wrapped in these (the stack itself depends on the action).
         self._action_middleware: List[Callable[[Any], Any]] = [m.action for m in self.middleware]
@@ -208,7 +207,9 @@ class Server:
             settings['extra_fields_to_redact'],
         )
         self._request_logger = RequestLogger(
-            self.job_logger, self.request_log_success_level, self.request_log_error_level,
+            self.job_logger,
+            self.request_log_success_level,
+            self.request_log_error_level,
             self.logging_dict_wrapper_class,
         )
 
@@ -288,14 +289,21 @@ class Server:
             except Exception as e:
                 self.metrics.counter('server.error.response_conversion_failure').increment()
                 job_response = self.handle_unhandled_exception(
-                    e, JobResponse, variables={'job_response': job_response},
+                    e,
+                    JobResponse,
+                    variables={'job_response': job_response},
                 )
                 response_dict = job_response_to_dict(job_response, client_version)
 
             control = job_request.get('control') if isinstance(job_request, dict) else None
             if not (isinstance(control, dict) and control.get('suppress_response')):
                 job_response, response_dict = self._send_response(
-                    request_id, meta, job_request, job_response, response_dict, client_version,
+                    request_id,
+                    meta,
+                    job_request,
+                    job_response,
+                    response_dict,
+                    client_version,
                 )
 
             self._request_logger.log_response(job_request, job_response, response_dict)
@@ -383,11 +391,17 @@ class Server:
             return job_response
         except HarakiriInterrupt:
             self.metrics.counter('server.error.harakiri', harakiri_level='job').increment()
-            return JobResponse(errors=[Error(
-                code=ERROR_CODE_JOB_TIMEOUT,
-                message='The service job ran for too long and had to be interrupted (probably a middleware issue).',
-                is_caller_error=False,
-            )])
+            return JobResponse(
+                errors=[
+                    Error(
+                        code=ERROR_CODE_JOB_TIMEOUT,
+                        message=(
+                            'The service job ran for too long and had to be interrupted (probably a middleware issue).'
+                        ),
+                        is_caller_error=False,
+                    )
+                ]
+            )
         except JobError as e:
             self.metrics.counter('server.error.job_error').increment()
             return JobResponse(errors=e.errors)
@@ -428,12 +442,17 @@ class Server:
         action_name = request.action
         action_factory = self.get_action_factory(action_name)
         if action_factory is None:
-            return ActionResponse(action=action_name, errors=[Error(
-                code=ERROR_CODE_UNKNOWN,
-                message=f'The action "{action_name}" was not found on this server.',
-                field='action',
-                is_caller_error=True,
-            )]), False
+            return ActionResponse(
+                action=action_name,
+                errors=[
+                    Error(
+                        code=ERROR_CODE_UNKNOWN,
+                        message=f'The action "{action_name}" was not found on this server.',
+                        field='action',
+                        is_caller_error=True,
+                    )
+                ],
+            ), False
 
         PySOALogContextFilter.set_logging_action_name(action_name)
         try:
@@ -441,11 +460,16 @@ class Server:
             return action(request), False
         except HarakiriInterrupt:
             self.metrics.counter('server.error.harakiri', harakiri_level='action').increment()
-            return ActionResponse(action=action_name, errors=[Error(
-                code=ERROR_CODE_ACTION_TIMEOUT,
-                message=f'The action "{action_name}" ran for too long and had to be interrupted.',
-                is_caller_error=False,
-            )]), True
+            return ActionResponse(
+                action=action_name,
+                errors=[
+                    Error(
+                        code=ERROR_CODE_ACTION_TIMEOUT,
+                        message=f'The action "{action_name}" ran for too long and had to be interrupted.',
+                        is_caller_error=False,
+                    )
+                ],
+            ), True
         except ActionError as e:
             return ActionResponse(action=action_name, errors=e.errors), False
         except JobError:
@@ -506,13 +530,18 @@ class Server:
                     self.metrics.counter('server.error.variable_formatting_failure').increment()
                     formatted_variables[name] = 'Error formatting variables'
 
-        return response_type(errors=[Error(
-            code=ERROR_CODE_SERVER_ERROR,
-            message=f'Internal server error: {error_text}',
-            traceback=traceback_text,
-            variables=formatted_variables,
-            is_caller_error=False,
-        )], **kwargs)
+        return response_type(
+            errors=[
+                Error(
+                    code=ERROR_CODE_SERVER_ERROR,
+                    message=f'Internal server error: {error_text}',
+                    traceback=traceback_text,
+                    variables=formatted_variables,
+                    is_caller_error=False,
+                )
+            ],
+            **kwargs,
+        )
 
     def handle_job_error_code(
         self,
@@ -593,7 +622,9 @@ class Server:
         """
         self.logger.info(
             'Service "%s" server starting up, pysoa version %s, listening on transport %s.',
-            self.service_name, __version__, self.transport,
+            self.service_name,
+            __version__,
+            self.transport,
         )
         self.logger.info('Listening for requests on %s.', self.transport.describe())
         self.setup()
@@ -655,10 +686,11 @@ class Server:
                     )
                     self.exit_code = TRANSPORT_FAILURE_EXIT_CODE
                     break
-                delay = (2 ** transient_failures + random.random()) / 4.0
+                delay = (2**transient_failures + random.random()) / 4.0
                 self.logger.warning(
                     'Transient error receiving message from transport (%s); retrying in %.2f seconds',
-                    _describe_error(e), delay,
+                    _describe_error(e),
+                    delay,
                 )
                 time.sleep(delay)
                 transient_failures += 1
@@ -705,7 +737,8 @@ class Server:
             grace = self.settings['harakiri']['shutdown_grace']
             if self.shutting_down:
                 self.logger.error(
-                    'Graceful shutdown failed %s seconds after harakiri. Exiting now!', grace,
+                    'Graceful shutdown failed %s seconds after harakiri. Exiting now!',
+                    grace,
                     extra={'data': {'thread_status': thread_stacks}},
                 )
                 self.metrics.counter('server.error.harakiri', harakiri_level='emergency').increment()
@@ -713,12 +746,15 @@ class Server:
                 exit_now(HARAKIRI_FORCED_EXIT_CODE)
             timeout = self.settings['harakiri']['timeout']
             self.logger.warning(
-                'No activity for %s seconds, triggering harakiri with grace period of %s seconds', timeout, grace,
+                'No activity for %s seconds, triggering harakiri with grace period of %s seconds',
+                timeout,
+                grace,
                 extra={'data': {'thread_status': thread_stacks}},
             )
-            self.logger.info('Thread stacks at harakiri:\n%s', '\n'.join(
-                f'{name}:\n{stack}' for name, stack in thread_stacks.items()
-            ))
+            self.logger.info(
+                'Thread stacks at harakiri:\n%s',
+                '\n'.join(f'{name}:\n{stack}' for name, stack in thread_stacks.items()),
+            )
             signal.alarm(grace)
             self.shutting_down = True
             self.exit_code = HARAKIRI_EXIT_CODE

@@ -27,14 +27,14 @@ class ServerSettings(SOASettings):
         'middleware': fields.List(
             fields.ClassConfigurationSchema(base_class=ServerMiddleware),
             description='The list of all `ServerMiddleware` objects that should be applied to requests processed by '
-                        'this server',
+            'this server',
         ),
         'coroutine_middleware': coroutine_middleware_config,
         'client_routing': fields.SchemalessDictionary(
             key_type=fields.UnicodeString(),
             value_type=fields.SchemalessDictionary(),
             description='Client settings for sending requests to other services; keys are service names, and values '
-                        'are the corresponding client settings dicts',
+            'are the corresponding client settings dicts',
         ),
         'logging': PYTHON_LOGGING_CONFIG_SCHEMA,
         'harakiri': fields.Dictionary(
@@ -42,7 +42,7 @@ class ServerSettings(SOASettings):
                 'timeout': fields.Integer(
                     gte=0,
                     description='Seconds of inactivity (one request or one idle poll) after which the server '
-                                'interrupts the job in progress and shuts down; 0 disables harakiri',
+                    'interrupts the job in progress and shuts down; 0 disables harakiri',
                 ),
                 'shutdown_grace': fields.Integer(
                     gt=0,
@@ -50,24 +50,26 @@ class ServerSettings(SOASettings):
                 ),
             },
             description='Instructions for automatically terminating a server process when request processing takes '
-                        'longer than expected',
+            'longer than expected',
         ),
         'request_log_success_level': PythonLogLevel(
             description='The logging level at which full request and response contents are logged for successful '
-                        'requests',
+            'requests',
         ),
         'request_log_error_level': PythonLogLevel(
             description='The logging level at which full request and response contents are logged for requests '
-                        'whose responses contain errors',
+            'whose responses contain errors',
         ),
-        'heartbeat_file': fields.Nullable(fields.UnicodeString(
-            description='The path to a file touched at least every 2.5 seconds while the server runs; `{{pid}}` and '
-                        '`{{fid}}` are replaced with the process id and fork id',
-        )),
+        'heartbeat_file': fields.Nullable(
+            fields.UnicodeString(
+                description='The path to a file touched at least every 2.5 seconds while the server runs; `{{pid}}` '
+                'and `{{fid}}` are replaced with the process id and fork id',
+            )
+        ),
         'extra_fields_to_redact': fields.Set(
             fields.UnicodeString(),
             description='Field names, in addition to the built-in sensitive names, whose values are censored in '
-                        'request and response logs',
+            'request and response logs',
         ),
     }
 
@@ -83,7 +85,7 @@ class ServerSettings(SOASettings):
                 },
                 'syslog': {
                     'format': '%(service_name)s_service: %(name)s %(levelname)s %(module)s %(process)d '
-                              'correlation_id %(correlation_id)s request_id %(request_id)s %(message)s',
+                    'correlation_id %(correlation_id)s request_id %(request_id)s %(message)s',
                 },
             },
             'filters': {

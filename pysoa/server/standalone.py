@@ -90,7 +90,8 @@ def _main(server_getter: Callable[[], Type[Server]], arguments: argparse.Namespa
     main_module = getattr(sys.modules.get('__main__'), '__spec__', None)
     main_module_name = main_module.name if main_module is not None else server_class.__module__
     get_reloader(main_module_name, watch_modules, signal_forks=arguments.fork_processes > 1).main(
-        _run, (server_class, arguments),
+        _run,
+        (server_class, arguments),
     )
 
 

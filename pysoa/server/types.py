@@ -179,4 +179,3 @@ ActionType = Callable[[Optional['ServerSettings']], Callable[[EnrichedActionRequ
 
 IntrospectionActionType = Callable[['Server'], Callable[[EnrichedActionRequest], ActionResponse]]
 """The type of ``Server.introspection_action``."""
-

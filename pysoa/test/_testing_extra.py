@@ -1,6 +1,5 @@
 """What :mod:`pysoa.test` says when a package of PySOA's ``testing`` extra is not installed."""
 
-
 __all__ = ('missing_testing_extra',)
 
 # The import name of each package of the testing extra, and the name to install it by.

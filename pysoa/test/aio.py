@@ -60,10 +60,17 @@ def local_async_client(
     if not isinstance(server_class, type) or not issubclass(server_class, Server) or not server_class.service_name:
         raise TypeError(f'server_class must be a Server subclass with a service_name, not {server_class!r}')
     service_name = server_class.service_name
-    client = client_class({service_name: {'transport': {
-        'path': 'pysoa.common.transport.local:LocalClientTransport',
-        'kwargs': {'server_class': server_class, 'server_settings': dict(server_settings or {})},
-    }}}, context=context)
+    client = client_class(
+        {
+            service_name: {
+                'transport': {
+                    'path': 'pysoa.common.transport.local:LocalClientTransport',
+                    'kwargs': {'server_class': server_class, 'server_settings': dict(server_settings or {})},
+                }
+            }
+        },
+        context=context,
+    )
     transport = client._get_handler(service_name).transport
     if isinstance(transport, AsyncLocalClientTransport):
         transport.server._skip_django_database_cleanup = True

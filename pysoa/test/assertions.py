@@ -63,9 +63,9 @@ def raises_call_action_error(**kwargs: Any) -> Iterator['ExceptionInfo[CallActio
 
 
 @contextlib.contextmanager
-def raises_error_codes(error_codes: Codes, only: bool = False, **kwargs: Any) -> Iterator[
-    'ExceptionInfo[CallActionError]'
-]:
+def raises_error_codes(
+    error_codes: Codes, only: bool = False, **kwargs: Any
+) -> Iterator['ExceptionInfo[CallActionError]']:
     """
     Expect a :class:`CallActionError` whose first failed action has (non-field) errors with each of ``error_codes``;
     with ``only``, no other errors. Field errors never count as one of the expected codes.
@@ -91,9 +91,9 @@ def raises_only_error_codes(error_codes: Codes, **kwargs: Any) -> Any:
 
 
 @contextlib.contextmanager
-def raises_field_errors(field_errors: Dict[str, Codes], only: bool = False, **kwargs: Any) -> Iterator[
-    'ExceptionInfo[CallActionError]'
-]:
+def raises_field_errors(
+    field_errors: Dict[str, Codes], only: bool = False, **kwargs: Any
+) -> Iterator['ExceptionInfo[CallActionError]']:
     """
     Expect a :class:`CallActionError` whose first failed action has, for each field of ``field_errors``, an error
     with each of its codes; with ``only``, no other errors.

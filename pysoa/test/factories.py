@@ -45,8 +45,9 @@ class ServerSettingsFactory(factory.Factory):  # type: ignore[misc]
     data = factory.Dict({})
 
     @classmethod
-    def _create(cls, model_class: Type[ServerSettings], data: Optional[Dict[str, Any]] = None,
-                **kwargs: Any) -> ServerSettings:
+    def _create(
+        cls, model_class: Type[ServerSettings], data: Optional[Dict[str, Any]] = None, **kwargs: Any
+    ) -> ServerSettings:
         settings_data = dict(data or {})
         settings_data.update(kwargs)
         settings_data['transport'] = dict(_LOCAL_SERVER_TRANSPORT)

@@ -86,14 +86,16 @@ class BaseServerTestCase:
             raise TypeError('`server_class.service_name` must be set in `ServerTestCase` subclasses')
         self.service_name = server_class.service_name
 
-        self.client = Client({
-            self.service_name: {
-                'transport': {
-                    'path': 'pysoa.common.transport.local:LocalClientTransport',
-                    'kwargs': {'server_class': server_class, 'server_settings': self._find_server_settings()},
+        self.client = Client(
+            {
+                self.service_name: {
+                    'transport': {
+                        'path': 'pysoa.common.transport.local:LocalClientTransport',
+                        'kwargs': {'server_class': server_class, 'server_settings': self._find_server_settings()},
+                    },
                 },
-            },
-        })
+            }
+        )
         local_server = getattr(self.client._get_handler(self.service_name).transport, 'server', None)
         if local_server is not None:
             local_server._skip_django_database_cleanup = True
@@ -116,8 +118,9 @@ class BaseServerTestCase:
             raise AssertionError(f'Could not import PYSOA_SETTINGS_MODULE `{module_name}`: {e}') from e
         return module.SOA_SERVER_SETTINGS  # type: ignore[no-any-return]
 
-    def call_action(self, action: str, body: Optional[Body] = None, service_name: Optional[str] = None,
-                    **kwargs: Any) -> Any:
+    def call_action(
+        self, action: str, body: Optional[Body] = None, service_name: Optional[str] = None, **kwargs: Any
+    ) -> Any:
         """Call an action of the service under test (or of ``service_name``) through ``self.client``."""
         return self.client.call_action(service_name or self.service_name, action, body=body, **kwargs)
 
@@ -128,25 +131,29 @@ class BaseServerTestCase:
                 self.call_action(action, body, **kwargs)
         return info.soa_errors  # type: ignore[attr-defined,no-any-return]
 
-    def assertActionRunsWithFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
-                                        only: bool = False, **kwargs: Any) -> None:
+    def assertActionRunsWithFieldErrors(
+        self, action: str, body: Optional[Body], field_errors: Dict[str, Any], only: bool = False, **kwargs: Any
+    ) -> None:
         """Call the action and expect, among its errors, these ``{field: code(s)}`` field errors."""
         with _as_assertion_error(), raises_field_errors(field_errors, only=only):
             self.call_action(action, body, **kwargs)
 
-    def assertActionRunsWithOnlyFieldErrors(self, action: str, body: Optional[Body], field_errors: Dict[str, Any],
-                                            **kwargs: Any) -> None:
+    def assertActionRunsWithOnlyFieldErrors(
+        self, action: str, body: Optional[Body], field_errors: Dict[str, Any], **kwargs: Any
+    ) -> None:
         """Call the action and expect exactly these ``{field: code(s)}`` field errors."""
         self.assertActionRunsWithFieldErrors(action, body, field_errors, only=True, **kwargs)
 
-    def assertActionRunsWithErrorCodes(self, action: str, body: Optional[Body], error_codes: Any, only: bool = False,
-                                       **kwargs: Any) -> None:
+    def assertActionRunsWithErrorCodes(
+        self, action: str, body: Optional[Body], error_codes: Any, only: bool = False, **kwargs: Any
+    ) -> None:
         """Call the action and expect, among its errors, (non-field) errors with these codes."""
         with _as_assertion_error(), raises_error_codes(error_codes, only=only):
             self.call_action(action, body, **kwargs)
 
-    def assertActionRunsWithOnlyErrorCodes(self, action: str, body: Optional[Body], error_codes: Any,
-                                           **kwargs: Any) -> None:
+    def assertActionRunsWithOnlyErrorCodes(
+        self, action: str, body: Optional[Body], error_codes: Any, **kwargs: Any
+    ) -> None:
         """Call the action and expect exactly (non-field) errors with these codes."""
         self.assertActionRunsWithErrorCodes(action, body, error_codes, only=True, **kwargs)
 
@@ -162,6 +169,7 @@ class UnitTestServerTestCase(unittest.TestCase, BaseServerTestCase):
 # unittest's own assertion implementations, reused for pytest-style classes (their failure messages included).
 _unittest_assertions = unittest.TestCase()
 _unittest_assertions.maxDiff = None
+
 
 class _UnittestAssertion:
     """A ``unittest.TestCase`` assertion method, offered by :class:`PyTestServerTestCase` under the same name."""
@@ -193,8 +201,11 @@ class _DeprecatedAssertionAlias:
 
         @functools.wraps(target)  # the replacement's signature and documentation
         def assertion(*args: Any, **kwargs: Any) -> Any:
-            warnings.warn(f'Please use {replacement} instead. This will be removed in PySOA 2.0.', DeprecationWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f'Please use {replacement} instead. This will be removed in PySOA 2.0.',
+                DeprecationWarning,
+                stacklevel=2,
+            )
             return target(*args, **kwargs)
 
         return assertion
@@ -373,26 +384,30 @@ class PyTestServerTestCase(BaseServerTestCase):
         if failure is not None:
             raise failure
 
-    def assertRaises(self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any,
-                     **kwargs: Any) -> Any:
+    def assertRaises(
+        self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """
         Like unittest's: with a callable, call it with the other arguments and expect the exception; else return a
         context manager expecting it, whose ``exception`` (also ``value``) is the exception raised.
         """
         return _expect(functools.partial(_raises, exception), callable, args, kwargs)
 
-    def assertRaisesRegex(self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None,
-                          *args: Any, **kwargs: Any) -> Any:
+    def assertRaisesRegex(
+        self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """Like :meth:`assertRaises`, also matching the exception's text against ``regex``."""
         return _expect(functools.partial(_raises, exception, match=regex), callable, args, kwargs)
 
-    def assertWarns(self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any,
-                    **kwargs: Any) -> Any:
+    def assertWarns(
+        self, exception: Any, callable: Optional[Callable[..., Any]] = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """Like unittest's, built on ``pytest.warns``: the context manager records the warnings."""
         return _expect(functools.partial(pytest.warns, exception), callable, args, kwargs)
 
-    def assertWarnsRegex(self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None,
-                         *args: Any, **kwargs: Any) -> Any:
+    def assertWarnsRegex(
+        self, exception: Any, regex: Any, callable: Optional[Callable[..., Any]] = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """Like :meth:`assertWarns`, also matching the warning's text against ``regex``."""
         return _expect(functools.partial(pytest.warns, exception, match=regex), callable, args, kwargs)
 

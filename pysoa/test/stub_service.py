@@ -233,7 +233,9 @@ class stub_action:
         stub_mock = StubbedActionMock(name=f'{self.service}.{self.action}')
         if self.body is not None or self.errors is not None:
             stub_mock.return_value = ActionResponse(
-                action=self.action, errors=_to_errors(self.errors or []), body=self.body or {},
+                action=self.action,
+                errors=_to_errors(self.errors or []),
+                body=self.body or {},
             )
         if self.side_effect:
             stub_mock.side_effect = self.side_effect
@@ -289,8 +291,7 @@ class stub_action:
         )
 
     @overload
-    def __call__(self, func: Type[_T]) -> Type[_T]:
-        ...
+    def __call__(self, func: Type[_T]) -> Type[_T]: ...
 
     @overload
     def __call__(self, func: Callable[..., _R]) -> Callable[..., _R]:
@@ -339,16 +340,20 @@ class stub_action:
         patchings: List[Any] = [self]
         patched: Callable[..., Any]
         if coroutine:
+
             @functools.wraps(func)
             async def patched_coroutine(*args: Any, **kwargs: Any) -> Any:
                 with patchings_entered(patchings, args, kwargs) as (new_args, new_kwargs):
                     return await cast(Callable[..., Awaitable[Any]], func)(*new_args, **new_kwargs)
+
             patched = patched_coroutine
         else:
+
             @functools.wraps(func)
             def patched_function(*args: Any, **kwargs: Any) -> Any:
                 with patchings_entered(patchings, args, kwargs) as (new_args, new_kwargs):
                     return func(*new_args, **new_kwargs)
+
             patched = patched_function
         setattr(patched, 'patchings', patchings)
         return patched
@@ -376,13 +381,17 @@ class _StubAction(Action):
 
 def _make_stub_action_class(action: str, body: Optional[Body] = None, errors: Optional[Errors] = None) -> Type[Action]:
     name = _camel_case(action) or 'StubAction'
-    return type(name, (_StubAction,), {
-        '__module__': __name__,
-        '__qualname__': name,
-        '__doc__': f'Stub of the {action} action.',
-        'stub_body': body,
-        'stub_errors': _to_errors(errors or []),
-    })
+    return type(
+        name,
+        (_StubAction,),
+        {
+            '__module__': __name__,
+            '__qualname__': name,
+            '__doc__': f'Stub of the {action} action.',
+            'stub_body': body,
+            'stub_errors': _to_errors(errors or []),
+        },
+    )
 
 
 class StubServer(Server):
@@ -460,14 +469,18 @@ class StubClientTransport(LocalClientTransport):
         metrics: Optional[MetricsRecorder] = None,
         action_map: Optional[Mapping[str, Mapping[str, Any]]] = None,
     ) -> None:
-        server_class = type(f'{_camel_case(service_name)}Server', (StubServer,), {
-            '__module__': __name__,
-            'service_name': service_name,
-            'action_class_map': {
-                action: _make_stub_action_class(action, spec.get('body'), spec.get('errors'))
-                for action, spec in (action_map or {}).items()
+        server_class = type(
+            f'{_camel_case(service_name)}Server',
+            (StubServer,),
+            {
+                '__module__': __name__,
+                'service_name': service_name,
+                'action_class_map': {
+                    action: _make_stub_action_class(action, spec.get('body'), spec.get('errors'))
+                    for action, spec in (action_map or {}).items()
+                },
             },
-        })
+        )
         super().__init__(
             service_name,
             metrics if metrics is not None else noop_metrics,
@@ -498,10 +511,12 @@ class StubClient(Client):
     settings_class = StubClientSettings
 
     def __init__(self, service_action_map: Optional[Mapping[str, Mapping[str, Any]]] = None, **_: Any) -> None:
-        super().__init__({
-            service_name: {'transport': {'kwargs': {'action_map': action_map}}}
-            for service_name, action_map in (service_action_map or {}).items()
-        })
+        super().__init__(
+            {
+                service_name: {'transport': {'kwargs': {'action_map': action_map}}}
+                for service_name, action_map in (service_action_map or {}).items()
+            }
+        )
 
     def stub_action(
         self,

@@ -46,8 +46,12 @@ class Run(NamedTuple):
 PYSOA_SCRIPT = pathlib.Path(sys.executable).parent / 'pysoa'
 
 
-def run_pysoa(*arguments: str, env: Optional[Mapping[str, str]] = None, cwd: Optional[pathlib.Path] = None,
-              stdin: Optional[str] = None) -> Run:
+def run_pysoa(
+    *arguments: str,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[pathlib.Path] = None,
+    stdin: Optional[str] = None,
+) -> Run:
     """Run the ``pysoa`` console script with ``arguments`` (``PYSOA_REDIS_URL`` unset unless ``env`` sets it)."""
     if not PYSOA_SCRIPT.exists():
         pytest.fail(f'{PYSOA_SCRIPT} is missing: reinstall the project (pip install -e .) to get its console script')
@@ -55,8 +59,13 @@ def run_pysoa(*arguments: str, env: Optional[Mapping[str, str]] = None, cwd: Opt
     if 'PYSOA_REDIS_URL' not in (env or {}):
         environment.pop('PYSOA_REDIS_URL', None)  # the test run's own must not leak in
     result = subprocess.run(
-        [str(PYSOA_SCRIPT), *arguments], env=environment, cwd=str(cwd or '/'), input=stdin, capture_output=True,
-        text=True, timeout=60,
+        [str(PYSOA_SCRIPT), *arguments],
+        env=environment,
+        cwd=str(cwd or '/'),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return Run(result.returncode, result.stdout, result.stderr)
 

@@ -86,15 +86,27 @@ def test_call_with_json_of_a_failed_action_prints_the_response_and_exits_1(cli_s
 
 def test_call_sends_context_values_and_switches(cli_service: CliService) -> None:
     run = run_pysoa(
-        'call', 'cli', 'headers', '--redis', cli_service.url,
-        '--context', 'user_id=42', '--context', 'label=blue', '--switch', '5', '--switch', '7',
+        'call',
+        'cli',
+        'headers',
+        '--redis',
+        cli_service.url,
+        '--context',
+        'user_id=42',
+        '--context',
+        'label=blue',
+        '--switch',
+        '5',
+        '--switch',
+        '7',
     )
 
     assert json.loads(run.stdout) == {'context': {'user_id': 42, 'label': 'blue'}, 'switches': [5, 7]}
 
 
 def test_call_takes_the_client_settings_from_a_settings_module_in_the_current_folder(
-    cli_service: CliService, tmp_path: pathlib.Path,
+    cli_service: CliService,
+    tmp_path: pathlib.Path,
 ) -> None:
     (tmp_path / 'callers_settings.py').write_text(
         'from pysoa.common.transport.redis_gateway.url_settings import client_transport_settings\n'
@@ -108,7 +120,12 @@ def test_call_takes_the_client_settings_from_a_settings_module_in_the_current_fo
 
 def test_call_with_the_settings_module_of_the_service_itself_uses_its_redis(cli_service: CliService) -> None:
     run = run_pysoa(
-        'call', 'cli', 'square', '{"number": 6}', '--settings', 'tests.cli.cli_service.settings',
+        'call',
+        'cli',
+        'square',
+        '{"number": 6}',
+        '--settings',
+        'tests.cli.cli_service.settings',
         env={'PYSOA_REDIS_URL': cli_service.url},
     )
 
@@ -192,7 +209,7 @@ def test_introspect_prints_every_action_with_its_documentation_and_schemas(cli_s
     run = run_pysoa('introspect', 'cli', '--redis', cli_service.url)
 
     assert run.status == 0
-    assert run.stdout.startswith('Service cli\n    The service the pysoa command\'s tests call.\n\n')
+    assert run.stdout.startswith("Service cli\n    The service the pysoa command's tests call.\n\n")
     assert (
         'square\n'
         '    Squares a number.\n'
@@ -202,7 +219,11 @@ def test_introspect_prints_every_action_with_its_documentation_and_schemas(cli_s
         '        square: integer\n'
     ) in run.stdout
     assert [line for line in run.stdout.splitlines() if line and not line.startswith(' ')][1:] == [
-        'headers', 'introspect', 'refuse', 'square', 'status',
+        'headers',
+        'introspect',
+        'refuse',
+        'square',
+        'status',
     ]
 
 

@@ -22,7 +22,11 @@ def test_demo_calls_the_example_service_in_every_call_style_and_stops_what_it_st
     environment = {**os.environ, 'PYTHONPATH': str(REPO_ROOT)}
     result = subprocess.run(
         [sys.executable, '-m', 'example_service.demo'],
-        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=110,
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=110,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,8 +57,11 @@ def test_ctrl_c_stops_the_demo_and_everything_it_started(tmp_path: pathlib.Path)
     environment = {**os.environ, 'PYTHONPATH': str(REPO_ROOT), 'PYTHONUNBUFFERED': '1'}
     with open(output_file, 'w') as output:
         demo = subprocess.Popen(
-            [sys.executable, '-m', 'example_service.demo'], cwd=REPO_ROOT, env=environment,
-            stdout=output, stderr=subprocess.STDOUT,
+            [sys.executable, '-m', 'example_service.demo'],
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60

@@ -23,7 +23,11 @@ from tests.support.original_pysoa import clean_environment
 def _run(python: str, code: str, directory: pathlib.Path) -> Any:
     result = subprocess.run(
         [python, '-c', textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=60, cwd=directory, env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=directory,
+        env=clean_environment(),
     )
     assert result.returncode == 0, f'{python} failed:\n{result.stderr}'
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -37,7 +37,9 @@ def outcome(client, service, action, body=None):
 
 
 def test_a_custom_status_action_may_return_a_healthcheck_with_only_some_of_its_keys(run_both: RunBoth) -> None:
-    original, ours = run_both(SERVICE + '''
+    original, ours = run_both(
+        SERVICE
+        + """
 from pysoa.server.action.status import BaseStatusAction
 
 
@@ -59,13 +61,16 @@ for keys in ({'warnings': []}, {'errors': [['DOWN', 'database down']]}, {'diagno
     result = outcome(local_client(StatusServer), 'status_service', 'status')
     results.append(result.get('errors') or sorted(result['body']['healthcheck']))
 print(json.dumps(results))
-''')
+"""
+    )
 
     assert ours == original
 
 
 def test_introspect_resolves_one_variant_of_a_switched_action_by_name(run_both: RunBoth) -> None:
-    original, ours = run_both(SERVICE + '''
+    original, ours = run_both(
+        SERVICE
+        + '''
 from pysoa.server.action.switched import SwitchedAction
 
 
@@ -112,7 +117,8 @@ for name in ('way', 'way[switch:5]', 'way[switch:7]', 'way[switch:99]', 'way[DEF
         }
     results[name] = result
 print(json.dumps(results, sort_keys=True))
-''')
+'''
+    )
 
     assert ours == original
 
@@ -120,7 +126,9 @@ print(json.dumps(results, sort_keys=True))
 def test_local_transport_refuses_a_server_class_that_is_not_a_server_when_the_client_is_built(
     run_both: RunBoth,
 ) -> None:
-    original, ours = run_both(SERVICE + '''
+    original, ours = run_both(
+        SERVICE
+        + """
 class NotAServer(object):
     service_name = 'not_a_server'
 
@@ -131,13 +139,14 @@ except Exception as error:
     print(json.dumps([type(error).__module__, type(error).__qualname__, 'server_class' in str(error)]))
 else:
     print(json.dumps('no error when the client was built'))
-''')
+"""
+    )
 
     assert ours == original
 
 
 def test_local_transport_schemas_are_dictionary_classes(run_both: RunBoth) -> None:
-    original, ours = run_both('''
+    original, ours = run_both("""
 import json
 
 from conformity import fields
@@ -148,13 +157,13 @@ print(json.dumps([
     [isinstance(schema, type), issubclass(schema, fields.Dictionary), sorted(schema().contents)]
     for schema in (LocalClientTransportSchema, LocalServerTransportSchema)
 ]))
-''')
+""")
 
     assert ours == original
 
 
 def test_expansion_nodes_compare_by_identity_and_are_hashable(run_both: RunBoth) -> None:
-    original, ours = run_both('''
+    original, ours = run_both("""
 import json
 
 from pysoa.client.expander import ExpansionNode, TypeNode
@@ -169,13 +178,13 @@ print(json.dumps([
     [nodes[0] == nodes[1], nodes[0] == nodes[0], len({nodes[0], nodes[1], nodes[0]})]
     for nodes in (type_nodes, expansion_nodes)
 ]))
-''')
+""")
 
     assert ours == original
 
 
 def test_protocol_version_is_extracted_from_message_data_given_by_keyword(run_both: RunBoth) -> None:
-    original, ours = run_both('''
+    original, ours = run_both("""
 import json
 
 from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
@@ -185,6 +194,6 @@ for data in (b'pysoa-redis/3//content-type:application/msgpack;{}', b'content-ty
     version, rest = ProtocolVersion.extract_version(message_data=data)
     results.append([int(version), rest.decode()])
 print(json.dumps(results))
-''')
+""")
 
     assert ours == original

@@ -90,7 +90,10 @@ def built_docs(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     output = tmp_path_factory.mktemp('docs') / 'html'
     result = subprocess.run(
         [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-E', '-q', '-b', 'html', 'docs', str(output)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=240,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, f'The documentation build failed:\n{result.stdout}\n{result.stderr}'
     return output
@@ -104,21 +107,37 @@ def settings_tables(built_docs: pathlib.Path) -> Dict[str, Table]:
 
 
 def test_the_documentation_builds_without_warnings(built_docs: pathlib.Path) -> None:
-    for page in ('index', 'getting_started', 'settings', 'protocol', 'testing', 'deploying', 'migration',
-                 'guide/client_call_styles', 'api/client', 'api/server'):
+    for page in (
+        'index',
+        'getting_started',
+        'settings',
+        'protocol',
+        'testing',
+        'deploying',
+        'migration',
+        'guide/client_call_styles',
+        'api/client',
+        'api/server',
+    ):
         assert (built_docs / f'{page}.html').is_file(), page
 
 
-@pytest.mark.parametrize(('table_id', 'keys'), [
-    ('settings-clientsettings', _setting_names(ClientSettings.schema)),
-    ('settings-serversettings', _setting_names(ServerSettings.schema)),
-    ('settings-localclienttransportschema', _setting_names(LocalClientTransportSchema.contents)),
-    ('settings-redisclienttransportschema', _setting_names(RedisClientTransportSchema.contents)),
-    ('settings-redisservertransportschema', _setting_names(RedisServerTransportSchema.contents)),
-    ('settings-backendlayerschema', _setting_names(
-        cast(fields.Dictionary, RedisClientTransportSchema.contents['backend_layer_kwargs']).contents,
-    )),
-])
+@pytest.mark.parametrize(
+    ('table_id', 'keys'),
+    [
+        ('settings-clientsettings', _setting_names(ClientSettings.schema)),
+        ('settings-serversettings', _setting_names(ServerSettings.schema)),
+        ('settings-localclienttransportschema', _setting_names(LocalClientTransportSchema.contents)),
+        ('settings-redisclienttransportschema', _setting_names(RedisClientTransportSchema.contents)),
+        ('settings-redisservertransportschema', _setting_names(RedisServerTransportSchema.contents)),
+        (
+            'settings-backendlayerschema',
+            _setting_names(
+                cast(fields.Dictionary, RedisClientTransportSchema.contents['backend_layer_kwargs']).contents,
+            ),
+        ),
+    ],
+)
 def test_the_settings_reference_lists_every_setting_with_its_default(
     settings_tables: Dict[str, Table],
     table_id: str,
@@ -133,26 +152,29 @@ def test_the_settings_reference_lists_every_setting_with_its_default(
         assert default, f'{key} has no default in {table_id}'
 
 
-@pytest.mark.parametrize(('table_id', 'key', 'default'), [
-    ('settings-redisclienttransportschema', 'backend_type', 'required'),
-    ('settings-redisclienttransportschema', 'maximum_message_size_in_bytes', '102400'),
-    ('settings-redisclienttransportschema', 'log_messages_larger_than_bytes', '102400'),
-    ('settings-redisclienttransportschema', 'message_expiry_in_seconds', '60'),
-    ('settings-redisclienttransportschema', 'queue_capacity', '10000'),
-    ('settings-redisclienttransportschema', 'queue_full_retries', '10'),
-    ('settings-redisclienttransportschema', 'receive_timeout_in_seconds', '5'),
-    ('settings-redisclienttransportschema', 'protocol_version', '3'),
-    ('settings-redisservertransportschema', 'maximum_message_size_in_bytes', '256000'),
-    ('settings-redisservertransportschema', 'log_messages_larger_than_bytes', '256000'),
-    ('settings-redisservertransportschema', 'message_expiry_in_seconds', '60'),
-    ('settings-redisservertransportschema', 'chunk_messages_larger_than_bytes', '-1 (no chunking)'),
-    ('settings-localclienttransportschema', 'server_class', 'required'),
-    ('settings-localclienttransportschema', 'server_settings', 'required'),
-    ('settings-serversettings', 'harakiri.timeout', '300'),
-    ('settings-serversettings', 'harakiri.shutdown_grace', '30'),
-    ('settings-serversettings', 'request_log_success_level', "'INFO'"),
-    ('settings-clientsettings', 'middleware', '[]'),
-])
+@pytest.mark.parametrize(
+    ('table_id', 'key', 'default'),
+    [
+        ('settings-redisclienttransportschema', 'backend_type', 'required'),
+        ('settings-redisclienttransportschema', 'maximum_message_size_in_bytes', '102400'),
+        ('settings-redisclienttransportschema', 'log_messages_larger_than_bytes', '102400'),
+        ('settings-redisclienttransportschema', 'message_expiry_in_seconds', '60'),
+        ('settings-redisclienttransportschema', 'queue_capacity', '10000'),
+        ('settings-redisclienttransportschema', 'queue_full_retries', '10'),
+        ('settings-redisclienttransportschema', 'receive_timeout_in_seconds', '5'),
+        ('settings-redisclienttransportschema', 'protocol_version', '3'),
+        ('settings-redisservertransportschema', 'maximum_message_size_in_bytes', '256000'),
+        ('settings-redisservertransportschema', 'log_messages_larger_than_bytes', '256000'),
+        ('settings-redisservertransportschema', 'message_expiry_in_seconds', '60'),
+        ('settings-redisservertransportschema', 'chunk_messages_larger_than_bytes', '-1 (no chunking)'),
+        ('settings-localclienttransportschema', 'server_class', 'required'),
+        ('settings-localclienttransportschema', 'server_settings', 'required'),
+        ('settings-serversettings', 'harakiri.timeout', '300'),
+        ('settings-serversettings', 'harakiri.shutdown_grace', '30'),
+        ('settings-serversettings', 'request_log_success_level', "'INFO'"),
+        ('settings-clientsettings', 'middleware', '[]'),
+    ],
+)
 def test_the_settings_reference_shows_the_defaults_the_code_applies(
     settings_tables: Dict[str, Table],
     table_id: str,

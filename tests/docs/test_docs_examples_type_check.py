@@ -103,23 +103,39 @@ def _write(folder: pathlib.Path, files: Dict[str, str]) -> Iterator[pathlib.Path
 
 @pytest.mark.parametrize('page', CHECKED_PAGES)
 def test_the_python_examples_of_the_page_pass_mypy_strict(
-    page: str, tmp_path: pathlib.Path, mypy_cache: pathlib.Path,
+    page: str,
+    tmp_path: pathlib.Path,
+    mypy_cache: pathlib.Path,
 ) -> None:
     files = page_files((REPO_ROOT / page).read_text(encoding='utf-8'))
     assert files, f'{page} has no Python example to check'
     written = list(_write(tmp_path, files))
 
     result = subprocess.run(
-        [sys.executable, '-m', 'mypy', '--strict', '--config-file', str(REPO_ROOT / 'pyproject.toml'),
-         '--cache-dir', str(mypy_cache), '--explicit-package-bases', '--no-error-summary',
-         *(str(path) for path in written)],
-        cwd=REPO_ROOT, env={'MYPYPATH': str(tmp_path), 'PATH': '/usr/bin:/bin'}, capture_output=True, text=True,
+        [
+            sys.executable,
+            '-m',
+            'mypy',
+            '--strict',
+            '--config-file',
+            str(REPO_ROOT / 'pyproject.toml'),
+            '--cache-dir',
+            str(mypy_cache),
+            '--explicit-package-bases',
+            '--no-error-summary',
+            *(str(path) for path in written),
+        ],
+        cwd=REPO_ROOT,
+        env={'MYPYPATH': str(tmp_path), 'PATH': '/usr/bin:/bin'},
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 
     report = result.stdout.replace(f'{tmp_path}/', '')
-    assert result.returncode == 0, f'The examples of {page} fail mypy --strict:\n{report}{result.stderr}\n' + \
-        '\n'.join(f'--- {path}\n{code}' for path, code in files.items())
+    assert result.returncode == 0, f'The examples of {page} fail mypy --strict:\n{report}{result.stderr}\n' + '\n'.join(
+        f'--- {path}\n{code}' for path, code in files.items()
+    )
 
 
 def test_a_page_module_gathers_the_blocks_in_order_with_their_context() -> None:

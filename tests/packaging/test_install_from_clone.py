@@ -85,12 +85,19 @@ def test_clean_virtualenv_installs_a_fresh_clone_and_imports_every_module(tmp_pa
     env['PIP_CONSTRAINT'] = str(REPO_ROOT / 'requirements' / 'lock.txt')
     install = subprocess.run(
         [str(python), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '.'],
-        cwd=clone, env=env, capture_output=True, text=True,
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stdout + install.stderr
 
     check = subprocess.run(
-        [str(python), '-c', CHECK_SCRIPT, *MODULES], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [str(python), '-c', CHECK_SCRIPT, *MODULES],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stderr
     report = json.loads(check.stdout)

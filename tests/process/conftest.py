@@ -56,8 +56,12 @@ def start_sample_service(start_service: StartService, redis_server: RedisServer)
     Redis.
     """
 
-    def start(*arguments: str, heartbeat_file: Optional[str] = None, harakiri: Optional[Dict[str, int]] = None,
-              env: Optional[Dict[str, str]] = None) -> ServiceProcess:
+    def start(
+        *arguments: str,
+        heartbeat_file: Optional[str] = None,
+        harakiri: Optional[Dict[str, int]] = None,
+        env: Optional[Dict[str, str]] = None,
+    ) -> ServiceProcess:
         environment = {'SAMPLE_REDIS_PORT': str(redis_server.port)}
         if heartbeat_file:
             environment['SAMPLE_HEARTBEAT_FILE'] = heartbeat_file

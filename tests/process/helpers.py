@@ -76,7 +76,7 @@ def _stat_fields(pid: int) -> Optional[List[str]]:
     text = _read(f'/proc/{pid}/stat')
     if text is None:
         return None
-    return text[text.rindex(')') + 2:].split()
+    return text[text.rindex(')') + 2 :].split()
 
 
 def is_alive(pid: int) -> bool:
@@ -154,16 +154,19 @@ def write_files(root: pathlib.Path, files: Mapping[str, str]) -> None:
 
 
 def process_environment(
-    env: Optional[Mapping[str, str]] = None, python_path: Sequence[pathlib.Path] = (),
+    env: Optional[Mapping[str, str]] = None,
+    python_path: Sequence[pathlib.Path] = (),
 ) -> Dict[str, str]:
     """The environment of a process the tests start: this one's, with ``env`` and ``python_path`` (+ the repo)."""
     environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_VARIABLES}
-    environment.update({
-        'PYTHONPATH': os.pathsep.join([*(str(p) for p in python_path), str(REPO_ROOT)]),
-        'PYTHONUNBUFFERED': '1',
-        # Source files rewritten within a second would otherwise be shadowed by their stale bytecode.
-        'PYTHONDONTWRITEBYTECODE': '1',
-    })
+    environment.update(
+        {
+            'PYTHONPATH': os.pathsep.join([*(str(p) for p in python_path), str(REPO_ROOT)]),
+            'PYTHONUNBUFFERED': '1',
+            # Source files rewritten within a second would otherwise be shadowed by their stale bytecode.
+            'PYTHONDONTWRITEBYTECODE': '1',
+        }
+    )
     environment.update(env or {})
     return environment
 
@@ -198,8 +201,13 @@ class ServiceProcess:
     def start(self) -> 'ServiceProcess':
         with open(self.output_file, 'wb') as output:
             self.process = subprocess.Popen(
-                self.command, env=self.env, cwd=str(self.cwd), stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                self.command,
+                env=self.env,
+                cwd=str(self.cwd),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -327,8 +335,9 @@ def make_client(redis_port: int, *service_names: str) -> Client:
 RESPONSE_TIMEOUT = 4
 
 
-def call(client: Client, service: str, action: str, body: Optional[Dict[str, Any]] = None,
-         timeout: int = RESPONSE_TIMEOUT) -> ActionResponse:
+def call(
+    client: Client, service: str, action: str, body: Optional[Dict[str, Any]] = None, timeout: int = RESPONSE_TIMEOUT
+) -> ActionResponse:
     """Call one action and return its response, action errors included (they are not raised)."""
     return client.call_action(service, action, body, raise_action_errors=False, timeout=timeout)
 

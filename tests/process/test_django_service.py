@@ -31,7 +31,7 @@ from tests.support.redis_processes import RedisServer
 
 PROJECT_FILES = {
     'notes_service/__init__.py': "__version__ = '4.5.6'\n",
-    'notes_service/__main__.py': textwrap.dedent('''
+    'notes_service/__main__.py': textwrap.dedent("""
         from pysoa.server import standalone
 
 
@@ -43,15 +43,15 @@ PROJECT_FILES = {
 
         if __name__ == '__main__':
             standalone.django_main(get_server)
-    '''),
-    'notes_service/models.py': textwrap.dedent('''
+    """),
+    'notes_service/models.py': textwrap.dedent("""
         from django.db import models
 
 
         class Note(models.Model):
             text = models.CharField(max_length=200)
-    '''),
-    'notes_service/server.py': textwrap.dedent('''
+    """),
+    'notes_service/server.py': textwrap.dedent("""
         from django.core.cache import caches
 
         from pysoa.server.action.base import Action
@@ -87,8 +87,8 @@ PROJECT_FILES = {
                 'list_notes': ListNotesAction,
                 'count_visits': CountVisitsAction,
             }
-    '''),
-    'notes_service/settings.py': textwrap.dedent('''
+    """),
+    'notes_service/settings.py': textwrap.dedent("""
         import os
 
         SECRET_KEY = 'only-for-tests'
@@ -113,7 +113,7 @@ PROJECT_FILES = {
                 },
             },
         }
-    '''),
+    """),
 }
 
 
@@ -125,7 +125,10 @@ def project(tmp_path: pathlib.Path, redis_server: RedisServer) -> Dict[str, str]
     migrate = subprocess.run(
         [sys.executable, '-m', 'django', 'migrate', '--run-syncdb', '--settings', 'notes_service.settings'],
         env=process_environment(env, [tmp_path / 'project']),
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     return env
@@ -135,8 +138,12 @@ def project(tmp_path: pathlib.Path, redis_server: RedisServer) -> Dict[str, str]
 def start_notes_service(start_service: StartService, project: Dict[str, str], tmp_path: pathlib.Path) -> StartService:
     def start(*arguments: str, env: Optional[Dict[str, str]] = None) -> ServiceProcess:
         return start_service(
-            '-m', 'notes_service', *arguments,
-            env={**project, **(env or {})}, python_path=[tmp_path / 'project'], cwd=tmp_path,
+            '-m',
+            'notes_service',
+            *arguments,
+            env={**project, **(env or {})},
+            python_path=[tmp_path / 'project'],
+            cwd=tmp_path,
         )
 
     return start
@@ -153,7 +160,9 @@ def database_rows(project: Dict[str, str]) -> List[Tuple[int, str]]:
 
 
 def test_django_service_answers_from_rows_already_in_its_database(
-    start_notes_service: StartService, notes_client: Client, project: Dict[str, str],
+    start_notes_service: StartService,
+    notes_client: Client,
+    project: Dict[str, str],
 ) -> None:
     with sqlite3.connect(project['NOTES_DATABASE']) as connection:
         connection.executemany('INSERT INTO notes_service_note (text) VALUES (?)', [('first',), ('second',)])
@@ -166,7 +175,9 @@ def test_django_service_answers_from_rows_already_in_its_database(
 
 
 def test_django_service_writes_rows_to_its_database(
-    start_notes_service: StartService, notes_client: Client, project: Dict[str, str],
+    start_notes_service: StartService,
+    notes_client: Client,
+    project: Dict[str, str],
 ) -> None:
     start_notes_service('-s', 'notes_service.settings').wait_until_serving()
 
@@ -178,7 +189,8 @@ def test_django_service_writes_rows_to_its_database(
 
 
 def test_django_settings_module_can_come_from_the_environment(
-    start_notes_service: StartService, notes_client: Client,
+    start_notes_service: StartService,
+    notes_client: Client,
 ) -> None:
     start_notes_service(env={'DJANGO_SETTINGS_MODULE': 'notes_service.settings'}).wait_until_serving()
 
@@ -193,7 +205,8 @@ def test_django_service_without_settings_fails_to_start(start_notes_service: Sta
 
 
 def test_request_scoped_cache_is_cleared_after_each_request_and_process_scoped_cache_is_not(
-    start_notes_service: StartService, notes_client: Client,
+    start_notes_service: StartService,
+    notes_client: Client,
 ) -> None:
     start_notes_service('-s', 'notes_service.settings').wait_until_serving()
 
@@ -204,7 +217,8 @@ def test_request_scoped_cache_is_cleared_after_each_request_and_process_scoped_c
 
 
 def test_django_service_status_reports_its_package_version(
-    start_notes_service: StartService, notes_client: Client,
+    start_notes_service: StartService,
+    notes_client: Client,
 ) -> None:
     start_notes_service('-s', 'notes_service.settings').wait_until_serving()
 

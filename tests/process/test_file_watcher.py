@@ -33,7 +33,7 @@ from tests.support.redis_processes import RedisServer
 
 SERVICE_FILES = {
     'watched_service/__init__.py': "__version__ = '1'\n",
-    'watched_service/__main__.py': textwrap.dedent('''
+    'watched_service/__main__.py': textwrap.dedent("""
         from pysoa.server import standalone
 
 
@@ -45,8 +45,8 @@ SERVICE_FILES = {
 
         if __name__ == '__main__':
             standalone.simple_main(get_server)
-    '''),
-    'watched_service/server.py': textwrap.dedent('''
+    """),
+    'watched_service/server.py': textwrap.dedent("""
         import os
         import time
 
@@ -68,8 +68,8 @@ SERVICE_FILES = {
         class WatchedServer(Server):
             service_name = 'watched'
             action_class_map = {'pid': PidAction, 'sleep': SleepAction}
-    '''),
-    'watched_service/settings.py': textwrap.dedent('''
+    """),
+    'watched_service/settings.py': textwrap.dedent("""
         import os
 
         SOA_SERVER_SETTINGS = {
@@ -82,7 +82,7 @@ SERVICE_FILES = {
                 },
             },
         }
-    '''),
+    """),
 }
 
 
@@ -93,13 +93,19 @@ def watched_client(redis_server: RedisServer) -> Client:
 
 @pytest.fixture
 def start_watched_service(
-    start_service: StartService, redis_server: RedisServer, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    tmp_path: pathlib.Path,
 ) -> StartService:
     write_files(tmp_path, SERVICE_FILES)
 
     def start(*arguments: str) -> ServiceProcess:
         return start_service(
-            '-m', 'watched_service', '-s', 'watched_service.settings', *arguments,
+            '-m',
+            'watched_service',
+            '-s',
+            'watched_service.settings',
+            *arguments,
             env={'WATCHED_REDIS_PORT': str(redis_server.port)},
             python_path=[tmp_path],
             cwd=tmp_path,
@@ -133,7 +139,9 @@ def start_forked_and_watched(start_watched_service: StartService) -> Tuple[Servi
 
 
 def test_code_change_is_picked_up_and_reported_by_the_status_action(
-    start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
+    start_watched_service: StartService,
+    watched_client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_watched_service('--use-file-watcher')
     service.wait_until_serving(workers=1)
@@ -147,7 +155,9 @@ def test_code_change_is_picked_up_and_reported_by_the_status_action(
 
 
 def test_reload_replaces_the_server_process_but_not_the_supervisor(
-    start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
+    start_watched_service: StartService,
+    watched_client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_watched_service('--use-file-watcher')
     (first_server_pid,) = service.wait_until_serving(workers=1)
@@ -163,7 +173,9 @@ def test_reload_replaces_the_server_process_but_not_the_supervisor(
 
 
 def test_code_change_reloads_every_forked_worker(
-    start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
+    start_watched_service: StartService,
+    watched_client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, server_process, old_workers = start_forked_and_watched(start_watched_service)
 
@@ -176,7 +188,8 @@ def test_code_change_reloads_every_forked_worker(
 
     def every_new_worker_answered() -> bool:
         pid_response, status_response = watched_client.call_actions(
-            'watched', [{'action': 'pid'}, {'action': 'status', 'body': {'verbose': False}}],
+            'watched',
+            [{'action': 'pid'}, {'action': 'status', 'body': {'verbose': False}}],
             timeout=RESPONSE_TIMEOUT,
         ).actions
         versions_by_worker[pid_response.body['pid']] = status_response.body['version']
@@ -187,7 +200,9 @@ def test_code_change_reloads_every_forked_worker(
 
 
 def test_reload_with_forked_workers_lets_a_request_in_progress_finish(
-    start_watched_service: StartService, watched_client: Client, tmp_path: pathlib.Path,
+    start_watched_service: StartService,
+    watched_client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, _, old_workers = start_forked_and_watched(start_watched_service)
     future = watched_client.call_action_future('watched', 'sleep', {'seconds': 4}, timeout=8)
@@ -203,7 +218,10 @@ def test_reload_with_forked_workers_lets_a_request_in_progress_finish(
 
 
 def test_server_not_stopping_in_time_for_a_reload_is_forced_out_and_restarted_with_the_new_code(
-    start_watched_service: StartService, watched_client: Client, redis_server: RedisServer, tmp_path: pathlib.Path,
+    start_watched_service: StartService,
+    watched_client: Client,
+    redis_server: RedisServer,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_watched_service('--use-file-watcher')
     (first_server_pid,) = service.wait_until_serving(workers=1)
@@ -220,7 +238,8 @@ def test_server_not_stopping_in_time_for_a_reload_is_forced_out_and_restarted_wi
 
 
 def test_sigterm_to_the_supervisor_stops_the_server(
-    start_watched_service: StartService, watched_client: Client,
+    start_watched_service: StartService,
+    watched_client: Client,
 ) -> None:
     service = start_watched_service('--use-file-watcher')
     (server_pid,) = service.wait_until_serving(workers=1)

@@ -40,7 +40,8 @@ def test_two_forked_workers_both_serve_requests(start_sample_service: StartServi
 
 
 def test_worker_killed_with_sigkill_is_replaced_and_service_continues(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_forked(start_sample_service)
     killed, survivor = service.children()

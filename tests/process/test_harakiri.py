@@ -31,7 +31,8 @@ FORCED_EXIT_LOGGED = 'Graceful shutdown failed 1 seconds after harakiri. Exiting
 
 
 def test_action_outliving_the_harakiri_timeout_answers_action_timeout(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_sample_service(harakiri=HARAKIRI)
     service.wait_until_serving()
@@ -47,7 +48,8 @@ def test_action_outliving_the_harakiri_timeout_answers_action_timeout(
 
 
 def test_server_shuts_down_gracefully_after_harakiri_and_exits_with_the_harakiri_status(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_sample_service(harakiri=HARAKIRI)
     service.wait_until_serving()
@@ -59,7 +61,8 @@ def test_server_shuts_down_gracefully_after_harakiri_and_exits_with_the_harakiri
 
 
 def test_action_ignoring_harakiri_is_forced_out_after_the_shutdown_grace_with_the_forced_harakiri_status(
-    start_sample_service: StartService, redis_server: RedisServer,
+    start_sample_service: StartService,
+    redis_server: RedisServer,
 ) -> None:
     service = start_sample_service(harakiri=HARAKIRI)
     service.wait_until_serving()
@@ -76,7 +79,9 @@ def test_action_ignoring_harakiri_is_forced_out_after_the_shutdown_grace_with_th
 
 
 def test_forked_worker_forced_out_by_harakiri_is_replaced_and_later_calls_succeed(
-    start_sample_service: StartService, client: Client, redis_server: RedisServer,
+    start_sample_service: StartService,
+    client: Client,
+    redis_server: RedisServer,
 ) -> None:
     service = start_sample_service('--fork', '2', harakiri=HARAKIRI)
     original_workers = set(service.wait_until_serving(workers=2))

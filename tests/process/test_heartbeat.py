@@ -15,7 +15,8 @@ def read_beat(path: pathlib.Path) -> float:
 
 
 def test_heartbeat_file_is_named_after_the_process_and_holds_the_current_time(
-    start_sample_service: StartService, tmp_path: pathlib.Path,
+    start_sample_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     before = time.time()
     service = start_sample_service(heartbeat_file=str(tmp_path / 'heartbeat-{{pid}}.txt'))
@@ -28,7 +29,8 @@ def test_heartbeat_file_is_named_after_the_process_and_holds_the_current_time(
 
 
 def test_heartbeat_advances_while_the_server_is_idle(
-    start_sample_service: StartService, tmp_path: pathlib.Path,
+    start_sample_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_sample_service(heartbeat_file=str(tmp_path / 'heartbeat-{{pid}}.txt'))
     heartbeat = tmp_path / f'heartbeat-{service.pid}.txt'
@@ -42,7 +44,8 @@ def test_heartbeat_advances_while_the_server_is_idle(
 
 
 def test_heartbeat_file_is_deleted_when_the_server_stops(
-    start_sample_service: StartService, tmp_path: pathlib.Path,
+    start_sample_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_sample_service(heartbeat_file=str(tmp_path / 'heartbeat-{{pid}}.txt'))
     heartbeat = tmp_path / f'heartbeat-{service.pid}.txt'
@@ -54,7 +57,8 @@ def test_heartbeat_file_is_deleted_when_the_server_stops(
 
 
 def test_each_forked_worker_writes_its_own_heartbeat_file(
-    start_sample_service: StartService, tmp_path: pathlib.Path,
+    start_sample_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     service = start_sample_service('--fork', '2', heartbeat_file=str(tmp_path / 'heartbeat-{{fid}}-{{pid}}.txt'))
     workers = service.wait_for_children(2)

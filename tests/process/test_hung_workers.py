@@ -62,7 +62,9 @@ def hanging_service_environment(redis_server: RedisServer, **variables: str) -> 
 def start_hanging_service(redis_server: RedisServer, output_file: pathlib.Path, *arguments: str) -> ServiceProcess:
     """Start the hanging service with two forked workers (for module fixtures, which clean it up themselves)."""
     return ServiceProcess(
-        hanging_service_command(*arguments), output_file, env=hanging_service_environment(redis_server),
+        hanging_service_command(*arguments),
+        output_file,
+        env=hanging_service_environment(redis_server),
     ).start()
 
 
@@ -72,7 +74,8 @@ def start_hanging(start_service: StartService, redis_server: RedisServer) -> Sta
 
     def start(*arguments: str, **environment: str) -> ServiceProcess:
         return start_service(
-            *hanging_service_command(*arguments), env=hanging_service_environment(redis_server, **environment),
+            *hanging_service_command(*arguments),
+            env=hanging_service_environment(redis_server, **environment),
         )
 
     return start
@@ -142,7 +145,8 @@ class HungRequestOutcome:
 
 @pytest.fixture(scope='module')
 def hung_request(
-    redis_session_server: RedisServer, tmp_path_factory: pytest.TempPathFactory,
+    redis_session_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HungRequestOutcome]:
     """
     One service with two workers and a stream of calls running throughout: one worker hangs in a request, gets
@@ -151,8 +155,10 @@ def hung_request(
     with redis_session_server.client() as redis_client:
         redis_client.flushall()
     service = start_hanging_service(
-        redis_session_server, tmp_path_factory.mktemp('hung-request') / 'service.out',
-        '--hung-worker-timeout', str(HUNG_WORKER_TIMEOUT),
+        redis_session_server,
+        tmp_path_factory.mktemp('hung-request') / 'service.out',
+        '--hung-worker-timeout',
+        str(HUNG_WORKER_TIMEOUT),
     )
     try:
         original_workers = set(service.wait_until_serving(workers=2))
@@ -167,7 +173,13 @@ def hung_request(
         # Printed once the answer's sender is done (it can send the answer before it is done).
         service.wait_for_output('counters.server.supervisor.worker_replied')
         outcome = HungRequestOutcome(
-            request_id, seconds_to_answer, response.errors, original_workers, workers_after, answered_after, stream,
+            request_id,
+            seconds_to_answer,
+            response.errors,
+            original_workers,
+            workers_after,
+            answered_after,
+            stream,
             service.output(),
         )
     finally:
@@ -230,7 +242,9 @@ def test_other_worker_keeps_serving_while_a_worker_hangs_and_is_replaced(hung_re
 
 
 def test_worker_hanging_at_startup_is_killed_and_replaced_by_a_worker_that_serves(
-    start_hanging: StartService, client: Client, tmp_path: pathlib.Path,
+    start_hanging: StartService,
+    client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     claim_file = tmp_path / 'hang-at-startup'
     claim_file.write_text('')
@@ -238,8 +252,9 @@ def test_worker_hanging_at_startup_is_killed_and_replaced_by_a_worker_that_serve
     claimed = pathlib.Path(f'{claim_file}.claimed')
     hung_worker = int(wait_for(lambda: claimed.exists() and claimed.read_text(), 15, 'a worker to hang at start-up'))
 
-    service.wait_for_output(f'(pid {hung_worker}) did not report ready within 3 seconds (--startup-timeout): '
-                            f'killed it with SIGKILL.')
+    service.wait_for_output(
+        f'(pid {hung_worker}) did not report ready within 3 seconds (--startup-timeout): killed it with SIGKILL.'
+    )
     wait_until_gone([hung_worker], 10, 'the hung worker to be killed')
     workers = set(service.wait_until_serving(workers=2))
 
@@ -260,7 +275,8 @@ class StopOutcome:
 
 @pytest.fixture(scope='module')
 def stop_with_a_stubborn_worker(
-    redis_session_server: RedisServer, tmp_path_factory: pytest.TempPathFactory,
+    redis_session_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[StopOutcome]:
     """
     One service with two workers, stopped with SIGTERM while one of them is hung in a request with SIGTERM masked
@@ -269,8 +285,12 @@ def stop_with_a_stubborn_worker(
     with redis_session_server.client() as redis_client:
         redis_client.flushall()
     service = start_hanging_service(
-        redis_session_server, tmp_path_factory.mktemp('stubborn-stop') / 'service.out',
-        '--hung-worker-timeout', '0', '--shutdown-timeout', '1',
+        redis_session_server,
+        tmp_path_factory.mktemp('stubborn-stop') / 'service.out',
+        '--hung-worker-timeout',
+        '0',
+        '--shutdown-timeout',
+        '1',
     )
     try:
         workers = service.wait_until_serving(workers=2)
@@ -316,7 +336,8 @@ def test_caller_of_a_worker_killed_at_shutdown_gets_job_timeout(stop_with_a_stub
 
 
 def test_caller_of_a_worker_that_died_while_busy_gets_a_server_error(
-    start_hanging: StartService, client: Client,
+    start_hanging: StartService,
+    client: Client,
 ) -> None:
     service = start_hanging()
     workers = service.wait_until_serving(workers=2)
@@ -327,11 +348,13 @@ def test_caller_of_a_worker_that_died_while_busy_gets_a_server_error(
         os.kill(pid, signal.SIGKILL)
     _request_id, response = only_response(client)
 
-    assert [(e.code, e.message) for e in response.errors] == [(
-        ERROR_CODE_SERVER_ERROR,
-        'The server process handling this job was killed by SIGKILL before responding. The job may have been partly '
-        'carried out.',
-    )]
+    assert [(e.code, e.message) for e in response.errors] == [
+        (
+            ERROR_CODE_SERVER_ERROR,
+            'The server process handling this job was killed by SIGKILL before responding. The job may have been '
+            'partly carried out.',
+        )
+    ]
 
 
 # The command line ---------------------------------------------------------------------------------------------------

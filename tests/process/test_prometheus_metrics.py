@@ -51,7 +51,13 @@ def start_with_metrics(
     temporary_directory.mkdir(exist_ok=True)
     port = free_port()
     service = start_service(
-        '-m', SAMPLE_MODULE, '-s', SETTINGS, *arguments, '--metrics-port', f'127.0.0.1:{port}',
+        '-m',
+        SAMPLE_MODULE,
+        '-s',
+        SETTINGS,
+        *arguments,
+        '--metrics-port',
+        f'127.0.0.1:{port}',
         env={'SAMPLE_REDIS_PORT': str(redis_server.port), 'TMPDIR': str(temporary_directory)},
     )
     return service, port
@@ -81,7 +87,10 @@ def wait_for_sample(port: int, name: str, value: float, service: ServiceProcess)
 
 
 def test_a_forked_service_serves_the_metrics_of_all_its_workers_added_up(
-    start_service: StartService, redis_server: RedisServer, client: Client, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, port = start_with_metrics(start_service, redis_server, tmp_path / 'tmp', '--fork', '2')
     workers = service.wait_until_serving(workers=2)
@@ -95,7 +104,10 @@ def test_a_forked_service_serves_the_metrics_of_all_its_workers_added_up(
 
 
 def test_a_worker_that_died_no_longer_counts_in_the_gauges_but_its_counts_remain(
-    start_service: StartService, redis_server: RedisServer, client: Client, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, port = start_with_metrics(start_service, redis_server, tmp_path / 'tmp', '--fork', '2')
     killed, survivor = service.wait_until_serving(workers=2)
@@ -113,7 +125,9 @@ def test_a_worker_that_died_no_longer_counts_in_the_gauges_but_its_counts_remain
 
 
 def test_the_supervisor_removes_the_directory_of_the_workers_metrics_when_it_stops(
-    start_service: StartService, redis_server: RedisServer, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, port = start_with_metrics(start_service, redis_server, tmp_path / 'tmp', '--fork', '2')
     service.wait_until_serving(workers=2)
@@ -125,7 +139,10 @@ def test_the_supervisor_removes_the_directory_of_the_workers_metrics_when_it_sto
 
 
 def test_a_service_without_fork_serves_its_own_metrics(
-    start_service: StartService, redis_server: RedisServer, client: Client, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     service, port = start_with_metrics(start_service, redis_server, tmp_path / 'tmp')
     service.wait_until_serving()

@@ -15,7 +15,8 @@ LOG_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ')
 
 
 def test_startup_logs_the_redis_hosts_and_queue_but_not_the_password(
-    start_sample_service: StartService, redis_server: RedisServer,
+    start_sample_service: StartService,
+    redis_server: RedisServer,
 ) -> None:
     password = 'sample-secret-4711'
     service = start_sample_service(env={'SAMPLE_REDIS_PASSWORD': password, 'SAMPLE_REDIS_NO_RETRY': '1'})

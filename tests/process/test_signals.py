@@ -22,7 +22,8 @@ def start_idle_service(start_sample_service: StartService, *arguments: str, work
 
 
 def test_sigterm_during_a_slow_action_lets_its_response_reach_the_client(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_idle_service(start_sample_service)
     future = client.call_action_future('sample', 'sleep', {'seconds': 1.5}, timeout=RESPONSE_TIMEOUT)
@@ -40,7 +41,8 @@ def test_sigterm_during_a_slow_action_lets_its_response_reach_the_client(
 
 
 def test_second_sigterm_exits_at_once_without_finishing_the_action(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_idle_service(start_sample_service)
     client.call_action_future('sample', 'sleep', {'seconds': 30}, timeout=40)
@@ -82,7 +84,8 @@ def test_idle_server_exits_cleanly_on_sigint(start_sample_service: StartService)
 
 
 def test_sigterm_to_a_forking_parent_lets_each_worker_finish_its_job(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_idle_service(start_sample_service, '--fork', '2', workers=2)
     workers = service.children()

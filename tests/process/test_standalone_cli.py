@@ -21,7 +21,8 @@ from tests.support.redis_processes import RedisServer
 
 
 def test_service_script_run_by_path_exits_99_from_the_double_import_guard(
-    start_service: StartService, tmp_path: pathlib.Path,
+    start_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     script = tmp_path / 'standalone.py'
     script.write_text('from pysoa.server import standalone  # noqa: F401\nprint("guard passed")\n')
@@ -55,7 +56,8 @@ def test_unimportable_settings_module_is_reported(start_service: StartService) -
 
 
 def test_settings_module_without_settings_variable_is_reported(
-    start_service: StartService, tmp_path: pathlib.Path,
+    start_service: StartService,
+    tmp_path: pathlib.Path,
 ) -> None:
     (tmp_path / 'empty_settings.py').write_text('OTHER_THING = 1\n')
 
@@ -68,15 +70,22 @@ def test_settings_module_without_settings_variable_is_reported(
 
 
 def test_settings_module_may_name_its_variable_settings(
-    start_service: StartService, redis_server: RedisServer, client: Client, tmp_path: pathlib.Path,
+    start_service: StartService,
+    redis_server: RedisServer,
+    client: Client,
+    tmp_path: pathlib.Path,
 ) -> None:
     (tmp_path / 'lower_settings.py').write_text(
         'from tests.process.sample_service.settings import SOA_SERVER_SETTINGS as settings  # noqa: F401\n',
     )
 
     service = start_service(
-        '-m', SAMPLE_MODULE, '-s', 'lower_settings',
-        python_path=[tmp_path], env={'SAMPLE_REDIS_PORT': str(redis_server.port)},
+        '-m',
+        SAMPLE_MODULE,
+        '-s',
+        'lower_settings',
+        python_path=[tmp_path],
+        env={'SAMPLE_REDIS_PORT': str(redis_server.port)},
     )
     service.wait_until_serving()
 
@@ -97,14 +106,22 @@ def test_help_lists_every_option_of_the_service_command_line(start_service: Star
     output = service.output()
     assert f'usage: python -m {SAMPLE_MODULE}' in output
     for option in (
-        '-s MODULE, --settings MODULE', '-d, --daemon', '--fork N', '--no-respawn', '--hung-worker-timeout SECONDS',
-        '--startup-timeout SECONDS', '--shutdown-timeout SECONDS', '--metrics-port [HOST:]PORT', '--use-file-watcher',
+        '-s MODULE, --settings MODULE',
+        '-d, --daemon',
+        '--fork N',
+        '--no-respawn',
+        '--hung-worker-timeout SECONDS',
+        '--startup-timeout SECONDS',
+        '--shutdown-timeout SECONDS',
+        '--metrics-port [HOST:]PORT',
+        '--use-file-watcher',
     ):
         assert option in output
 
 
 def test_daemon_option_prints_the_pid_of_the_serving_background_process(
-    start_sample_service: StartService, client: Client,
+    start_sample_service: StartService,
+    client: Client,
 ) -> None:
     service = start_sample_service('--daemon')
 

@@ -65,8 +65,12 @@ def tls_acl_redis_server(tmp_path_factory: pytest.TempPathFactory, tls_files: Tl
             f'user {TLS_USER} on >{TLS_PASSWORD} ~pysoa:* &* +@all',
         ],
         ping_kwargs={
-            'host': '127.0.0.1', 'port': port, 'ssl': True, 'ssl_ca_certs': str(tls_files.ca_certificate),
-            'username': TLS_USER, 'password': TLS_PASSWORD,
+            'host': '127.0.0.1',
+            'port': port,
+            'ssl': True,
+            'ssl_ca_certs': str(tls_files.ca_certificate),
+            'username': TLS_USER,
+            'password': TLS_PASSWORD,
         },
     )
     server.tls_port = port

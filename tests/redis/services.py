@@ -147,10 +147,13 @@ RECORDING_METRICS: Dict[str, Any] = {'path': f'{MODULE}:RecordingMetricsRecorder
 
 def standard_kwargs(*ports: int, **extra: Any) -> Dict[str, Any]:
     """Transport kwargs for the standard backend with one loopback Redis per port (as ``(host, port)`` tuples)."""
-    return dict({
-        'backend_type': 'redis.standard',
-        'backend_layer_kwargs': {'hosts': [('127.0.0.1', port) for port in ports]},
-    }, **extra)
+    return dict(
+        {
+            'backend_type': 'redis.standard',
+            'backend_layer_kwargs': {'hosts': [('127.0.0.1', port) for port in ports]},
+        },
+        **extra,
+    )
 
 
 def sentinel_kwargs(sentinel_hosts: Sequence[Tuple[str, int]], **backend_layer_kwargs: Any) -> Dict[str, Any]:
@@ -163,13 +166,16 @@ def sentinel_kwargs(sentinel_hosts: Sequence[Tuple[str, int]], **backend_layer_k
 
 def server_settings(transport_kwargs: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
     """Server settings using the Redis server transport, polling with a 1-second timeout so it stops fast."""
-    return dict({
-        'transport': {
-            'path': SERVER_TRANSPORT_PATH,
-            'kwargs': dict({'receive_timeout_in_seconds': 1}, **transport_kwargs),
+    return dict(
+        {
+            'transport': {
+                'path': SERVER_TRANSPORT_PATH,
+                'kwargs': dict({'receive_timeout_in_seconds': 1}, **transport_kwargs),
+            },
+            'metrics': RECORDING_METRICS,
         },
-        'metrics': RECORDING_METRICS,
-    }, **extra)
+        **extra,
+    )
 
 
 class PeekableClientTransport(RedisClientTransport):
@@ -193,8 +199,9 @@ def client_settings(transport_kwargs: Dict[str, Any], peekable: bool = False) ->
     }
 
 
-def make_client(transport_kwargs: Dict[str, Any], services: Iterable[str] = (SERVICE,),
-                peekable: bool = False) -> Client:
+def make_client(
+    transport_kwargs: Dict[str, Any], services: Iterable[str] = (SERVICE,), peekable: bool = False
+) -> Client:
     """
     A client calling each of ``services`` through the Redis client transport with these kwargs; ``peekable``: one
     that leaves responses on the reply queue until it receives them.
@@ -220,8 +227,9 @@ def make_server(server_class: Type[Server], transport_kwargs: Dict[str, Any], **
     return server
 
 
-def serve_queued_requests(server: Server, connection: redis.Redis, key: str = REQUEST_QUEUE_KEY,
-                          limit: int = 50) -> int:
+def serve_queued_requests(
+    server: Server, connection: redis.Redis, key: str = REQUEST_QUEUE_KEY, limit: int = 50
+) -> int:
     """Let ``server`` handle requests until its request queue (on ``connection``) is empty; return how many."""
     handled = 0
     while connection.llen(key):
@@ -253,8 +261,13 @@ def job_request(*actions: Tuple[str, Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
-def envelope(request_id: Any = 1, reply_to: Optional[str] = 'service.nobody.0!0', body: Optional[Dict[str, Any]] = None,
-             expires_in: float = 3600.0, **meta: Any) -> Dict[str, Any]:
+def envelope(
+    request_id: Any = 1,
+    reply_to: Optional[str] = 'service.nobody.0!0',
+    body: Optional[Dict[str, Any]] = None,
+    expires_in: float = 3600.0,
+    **meta: Any,
+) -> Dict[str, Any]:
     """
     A message envelope; ``reply_to=None`` leaves it out of the meta, ``request_id=None`` leaves the id out. It expires
     an hour from now by default: test modules build some at collection time, minutes before their tests run.
@@ -295,7 +308,7 @@ def lenient_v3_frame(message: Any) -> bytes:
 def chunk_frames(payload: bytes, count: int, ids: Optional[Iterable[int]] = None) -> List[bytes]:
     """Version 3 chunk frames of ``payload`` cut into ``count`` slices; ``ids`` picks which chunks (1-based)."""
     size = -(-len(payload) // count)
-    slices = [payload[i * size:(i + 1) * size] for i in range(count)]
+    slices = [payload[i * size : (i + 1) * size] for i in range(count)]
     return [
         V3_MSGPACK_PREFIX + b'chunk-count:%d;chunk-id:%d;' % (count, chunk_id) + slices[chunk_id - 1]
         for chunk_id in (ids if ids is not None else range(1, count + 1))

@@ -68,6 +68,7 @@ def threaded_server(redis_server: RedisServer) -> Iterator[ThreadedServer]:
 
 # Round trips ----------------------------------------------------------------------------------------------------------
 
+
 @run_async
 async def test_calls_get_their_responses_from_a_server_process(redis_server: RedisServer) -> None:
     with ServerProcess(SERVER_CLASS_PATH, server_settings(standard_kwargs(redis_server.port))):
@@ -103,6 +104,7 @@ async def test_many_calls_at_once_each_get_their_own_response(
 
 
 # The wire -------------------------------------------------------------------------------------------------------------
+
 
 @run_async
 async def test_requests_are_framed_and_queued_as_the_synchronous_client_queues_them(redis_server: RedisServer) -> None:
@@ -160,8 +162,9 @@ async def test_a_call_without_response_says_where_its_request_and_response_were(
             await client.call_action(SERVICE, 'echo', timeout=1)
 
     message = str(raised.value)
-    assert message.startswith('No response from service redis_test arrived within 1 seconds (on reply queue '
-                              'pysoa:service.redis_test.')
+    assert message.startswith(
+        'No response from service redis_test arrived within 1 seconds (on reply queue pysoa:service.redis_test.'
+    )
     assert f'The request went to queue pysoa:service.redis_test on Redis 127.0.0.1:{redis_server.port}' in message
 
 
@@ -229,9 +232,13 @@ async def test_a_refusal_reaches_a_call_that_did_not_wait_for_its_request_to_be_
 
 @run_async
 async def test_a_large_response_arrives_in_chunks_and_is_reassembled(redis_server: RedisServer) -> None:
-    settings = server_settings(standard_kwargs(
-        redis_server.port, chunk_messages_larger_than_bytes=102400, maximum_message_size_in_bytes=1048576,
-    ))
+    settings = server_settings(
+        standard_kwargs(
+            redis_server.port,
+            chunk_messages_larger_than_bytes=102400,
+            maximum_message_size_in_bytes=1048576,
+        )
+    )
     with ThreadedServer(RedisTestServer, settings):
         async with async_client(redis_server, maximum_message_size_in_bytes=1048576) as client:
             big, small = await asyncio.gather(
@@ -263,6 +270,7 @@ async def test_a_cancelled_calls_late_response_is_dropped_and_the_next_call_gets
 
 
 # Connections ----------------------------------------------------------------------------------------------------------
+
 
 @run_async
 async def test_responses_waiting_together_are_taken_off_the_reply_queue_in_one_command(
@@ -304,6 +312,7 @@ async def test_without_blmpop_responses_are_taken_with_lpop_and_blpop(redis_with
 
     assert [r.body['n'] for r in [*responses, more]] == list(range(51))
     assert commands['cmdstat_lpop']['calls'] >= 2
+
 
 @run_async
 async def test_a_client_uses_one_connection_to_send_and_one_to_receive(

@@ -120,6 +120,7 @@ async def test_sentinels_that_do_not_answer_fail_the_send() -> None:
 
 # Failover -------------------------------------------------------------------------------------------------------------
 
+
 def _scripts_run(server: RedisServer) -> int:
     with server.client() as connection:
         calls: int = connection.info('commandstats').get('cmdstat_evalsha', {}).get('calls', 0)
@@ -147,7 +148,9 @@ async def test_concurrent_calls_recover_after_a_failover_with_only_transient_err
     sentinel_cluster: SentinelCluster,
 ) -> None:
     kwargs = sentinel_kwargs(
-        sentinel_cluster.sentinel_hosts, sentinel_services=[sentinel_cluster.service_name], sentinel_failover_retries=3,
+        sentinel_cluster.sentinel_hosts,
+        sentinel_services=[sentinel_cluster.service_name],
+        sentinel_failover_retries=3,
     )
     old_master, new_master = sentinel_cluster.master, sentinel_cluster.replica
     errors_seen: Set[Type[BaseException]] = set()

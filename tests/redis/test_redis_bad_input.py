@@ -84,7 +84,10 @@ def server(redis_server: RedisServer) -> Iterator[Server]:
 
 @pytest.mark.parametrize('bad_request', sorted(BAD_REQUESTS))
 def test_server_drops_a_bad_request_and_answers_the_next_good_one(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, bad_request: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    bad_request: str,
 ) -> None:
     frames = BAD_REQUESTS[bad_request]()
     client = make_client(standard_kwargs(redis_server.port), peekable=True)
@@ -103,13 +106,18 @@ def test_server_drops_a_bad_request_and_answers_the_next_good_one(
 
 
 def test_server_reads_an_unknown_content_type_with_its_default_serializer(
-    redis_server: RedisServer, server: Server,
+    redis_server: RedisServer,
+    server: Server,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port))
     with redis_server.client() as connection:
-        connection.rpush(REQUEST_QUEUE_KEY, b'pysoa-redis/3//content-type:application/x-unknown;' + pack(
-            envelope(request_id=4, reply_to=reply_queue_key(transport)[len('pysoa:'):]),
-        ))
+        connection.rpush(
+            REQUEST_QUEUE_KEY,
+            b'pysoa-redis/3//content-type:application/x-unknown;'
+            + pack(
+                envelope(request_id=4, reply_to=reply_queue_key(transport)[len('pysoa:') :]),
+            ),
+        )
 
         server.handle_next_request()
 
@@ -117,7 +125,9 @@ def test_server_reads_an_unknown_content_type_with_its_default_serializer(
 
 
 def test_server_runs_a_job_without_reply_queue_and_keeps_serving(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port))
     with redis_server.client() as connection:
@@ -152,7 +162,8 @@ def test_request_queue_key_of_another_type_fails_sending_with_message_send_error
 
 
 def test_request_queue_key_of_another_type_fails_receiving_with_message_receive_error(
-    redis_server: RedisServer, server: Server,
+    redis_server: RedisServer,
+    server: Server,
 ) -> None:
     with redis_server.client() as connection:
         connection.set(REQUEST_QUEUE_KEY, 'not a list')
@@ -184,12 +195,14 @@ BAD_RESPONSES: Dict[str, Callable[[], List[bytes]]] = {
         frame for pair in zip(chunk_frames(_response(1), 2), chunk_frames(_response(2), 2)) for frame in pair
     ],
     'interleaved_chunks_with_different_counts': lambda: [
-        chunk_frames(_response(1), 2)[0], *chunk_frames(_response(2), 3),
+        chunk_frames(_response(1), 2)[0],
+        *chunk_frames(_response(2), 3),
     ],
     'chunk_sequence_not_starting_at_one': lambda: chunk_frames(_response(), 3, ids=[2, 3]),
     'first_chunk_without_chunk_id': lambda: [V3_MSGPACK_PREFIX + b'chunk-count:2;' + _response()],
     'later_chunk_without_chunk_count': lambda: [
-        chunk_frames(_response(), 2)[0], V3_MSGPACK_PREFIX + b'chunk-id:2;' + _response()[100:],
+        chunk_frames(_response(), 2)[0],
+        V3_MSGPACK_PREFIX + b'chunk-id:2;' + _response()[100:],
     ],
     'chunk_count_not_a_number': lambda: [V3_MSGPACK_PREFIX + b'chunk-count:two;chunk-id:1;' + _response()],
 }
@@ -204,7 +217,9 @@ BAD_RESPONSE_ERRORS = {
 
 @pytest.mark.parametrize('bad_response', sorted(BAD_RESPONSES))
 def test_client_drops_a_bad_response_with_a_warning_and_receives_the_next_one(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture, bad_response: str,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    bad_response: str,
 ) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1), metrics=metrics)
@@ -226,7 +241,8 @@ def test_client_drops_a_bad_response_with_a_warning_and_receives_the_next_one(
 
 
 def test_chunk_sequence_that_never_completes_is_dropped_and_the_receive_times_out(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port, receive_timeout_in_seconds=1))
     transport.send_request_message(1, {}, job_request(('echo', {})))

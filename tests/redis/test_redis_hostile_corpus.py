@@ -81,7 +81,9 @@ def _envelope_around(raw_body: bytes) -> bytes:
 
 def _json_nested(depth: int) -> bytes:
     return V3_JSON_PREFIX + b'{"request_id": 1, "meta": {"reply_to": "%s"}, "body": %s%s}' % (
-        REPLY_TO.encode(), b'[' * depth, b']' * depth,
+        REPLY_TO.encode(),
+        b'[' * depth,
+        b']' * depth,
     )
 
 
@@ -107,14 +109,17 @@ CORPUS: Dict[str, Frames] = {
     # 1. and 3. Client versions that are not versions
     'client_version_float_infinity': _frames(_with(client_version=[float('inf'), 4, 9])),
     'client_version_decimal_infinity': _frames(_with(client_version=[decimal.Decimal('Infinity'), 4, 9])),
-    'client_version_json_1e999': _raw(V3_JSON_PREFIX + b'{"request_id": 1, "meta": {"reply_to": "%s", '
-                                      b'"client_version": [1e999, 4, 9]}, "body": {}}' % REPLY_TO.encode()),
+    'client_version_json_1e999': _raw(
+        V3_JSON_PREFIX + b'{"request_id": 1, "meta": {"reply_to": "%s", '
+        b'"client_version": [1e999, 4, 9]}, "body": {}}' % REPLY_TO.encode()
+    ),
     'client_version_nan': _frames(_with(client_version=[float('nan'), decimal.Decimal('NaN'), 9])),
     'client_version_negative': _frames(_with(client_version=[-1, -4, -9])),
-    'client_version_huge_int': _frames(_with(client_version=[2 ** 64 - 1, 4, 9])),
-    'client_version_huge_json_int': _raw(V3_JSON_PREFIX + b'{"request_id": 1, "meta": {"reply_to": "%s", '
-                                         b'"client_version": [%s, 4, 9]}, "body": {}}' % (
-                                             REPLY_TO.encode(), b'9' * 4000)),
+    'client_version_huge_int': _frames(_with(client_version=[2**64 - 1, 4, 9])),
+    'client_version_huge_json_int': _raw(
+        V3_JSON_PREFIX + b'{"request_id": 1, "meta": {"reply_to": "%s", '
+        b'"client_version": [%s, 4, 9]}, "body": {}}' % (REPLY_TO.encode(), b'9' * 4000)
+    ),
     'client_version_strings': _frames(_with(client_version=['1', 'four', '9'])),
     'client_version_nested_junk': _frames(_with(client_version=[[[1]], {'a': {'b': None}}, b'\x00'])),
     'client_version_huge_decimal_exponent': _frames(_with(client_version=[decimal.Decimal('1E+1000000'), 4, 9])),
@@ -126,11 +131,16 @@ CORPUS: Dict[str, Frames] = {
     'surrogate_in_meta_key': _frames(_with(**{SURROGATE: SURROGATE})),
     'surrogate_request_id': _frames(envelope(request_id=SURROGATE, reply_to=REPLY_TO)),
     'surrogate_in_reply_to': _frames(envelope(reply_to=REPLY_TO + SURROGATE)),
-    'surrogate_in_context_and_body': _frames(envelope(reply_to=REPLY_TO, body={
-        'control': {'continue_on_error': True},
-        'context': {'switches': [], 'correlation_id': SURROGATE, SURROGATE: SURROGATE},
-        'actions': [{'action': SURROGATE, 'body': {}}, {'action': 'echo', 'body': {SURROGATE: SURROGATE}}],
-    })),
+    'surrogate_in_context_and_body': _frames(
+        envelope(
+            reply_to=REPLY_TO,
+            body={
+                'control': {'continue_on_error': True},
+                'context': {'switches': [], 'correlation_id': SURROGATE, SURROGATE: SURROGATE},
+                'actions': [{'action': SURROGATE, 'body': {}}, {'action': 'echo', 'body': {SURROGATE: SURROGATE}}],
+            },
+        )
+    ),
     # 4. and 5. Reply queues
     'reply_queue_holding_a_string': _wrong_type_reply_queue,
     'reply_to_own_request_queue': _frames(envelope(reply_to=f'service.{SERVICE}', body={'not': 'a job'})),
@@ -144,7 +154,7 @@ CORPUS: Dict[str, Frames] = {
     'random_bytes_after_msgpack_prefix': lambda _c: [V3_MSGPACK_PREFIX + random.Random(3).randbytes(4096)],
     'random_bytes_after_json_prefix': lambda _c: [V3_JSON_PREFIX + random.Random(4).randbytes(4096)],
     'empty_frame': _raw(b''),
-    'truncated_msgpack_halfway': _raw(V3_MSGPACK_PREFIX + GOOD[:len(GOOD) // 2]),
+    'truncated_msgpack_halfway': _raw(V3_MSGPACK_PREFIX + GOOD[: len(GOOD) // 2]),
     'truncated_msgpack_last_byte': _raw(V3_MSGPACK_PREFIX + GOOD[:-1]),
     'truncated_msgpack_header_only': _raw(V3_MSGPACK_PREFIX + b'\xdf\xff\xff\xff\xff'),
     'truncated_extension_payloads': _frames(
@@ -161,33 +171,52 @@ CORPUS: Dict[str, Frames] = {
     'body_int': _frames(envelope(reply_to=REPLY_TO, body=7)),  # type: ignore[arg-type]
     'body_bytes': _frames(envelope(reply_to=REPLY_TO, body=b'\x00' * 10)),  # type: ignore[arg-type]
     'body_missing': _frames({'request_id': 1, 'meta': {'reply_to': REPLY_TO}}),
-    'body_with_junk_fields': _frames(envelope(reply_to=REPLY_TO, body={
-        'control': [], 'context': 'x', 'actions': {'action': 'echo'}, 'extra': None,
-    })),
-    'actions_of_junk': _frames(envelope(reply_to=REPLY_TO, body={
-        'control': {'continue_on_error': 'yes'},
-        'context': {'switches': ['a', None, 1.5], 'correlation_id': 1},
-        'actions': [None, 1, 'echo', {'action': None}, {'action': 'echo', 'body': []}],
-    })),
+    'body_with_junk_fields': _frames(
+        envelope(
+            reply_to=REPLY_TO,
+            body={
+                'control': [],
+                'context': 'x',
+                'actions': {'action': 'echo'},
+                'extra': None,
+            },
+        )
+    ),
+    'actions_of_junk': _frames(
+        envelope(
+            reply_to=REPLY_TO,
+            body={
+                'control': {'continue_on_error': 'yes'},
+                'context': {'switches': ['a', None, 1.5], 'correlation_id': 1},
+                'actions': [None, 1, 'echo', {'action': None}, {'action': 'echo', 'body': []}],
+            },
+        )
+    ),
     'meta_list': _frames({'request_id': 1, 'meta': [REPLY_TO], 'body': job_request(('echo', {}))}),
     'meta_string': _frames({'request_id': 1, 'meta': REPLY_TO, 'body': job_request(('echo', {}))}),
     'meta_int': _frames({'request_id': 1, 'meta': 1, 'body': job_request(('echo', {}))}),
     'meta_missing': _frames({'request_id': 1, 'body': job_request(('echo', {}))}),
-    'meta_with_non_string_keys': _frames({'request_id': 1, 'meta': {1: 2, 3.5: None, b'k': 'v', 'reply_to': REPLY_TO},
-                                          'body': job_request(('echo', {}))}),
+    'meta_with_non_string_keys': _frames(
+        {'request_id': 1, 'meta': {1: 2, 3.5: None, b'k': 'v', 'reply_to': REPLY_TO}, 'body': job_request(('echo', {}))}
+    ),
     'meta_with_junk_expiry': _frames(
-        _with(__expiry__='soon'), _with(__expiry__=decimal.Decimal('1E+1000000')), _with(__expiry__=float('nan')),
-        _with(__expiry__=[1]), _with(__expiry__=2 ** 64 - 1),
+        _with(__expiry__='soon'),
+        _with(__expiry__=decimal.Decimal('1E+1000000')),
+        _with(__expiry__=float('nan')),
+        _with(__expiry__=[1]),
+        _with(__expiry__=2**64 - 1),
     ),
     'request_id_string': _frames(envelope(request_id='1', reply_to=REPLY_TO)),
-    'request_id_float': _frames(envelope(request_id=1.5, reply_to=REPLY_TO), envelope(request_id=float('nan'),
-                                                                                     reply_to=REPLY_TO)),
+    'request_id_float': _frames(
+        envelope(request_id=1.5, reply_to=REPLY_TO), envelope(request_id=float('nan'), reply_to=REPLY_TO)
+    ),
     'request_id_list': _frames(envelope(request_id=[1, 2], reply_to=REPLY_TO)),
     'request_id_map': _frames(envelope(request_id={'id': 1}, reply_to=REPLY_TO)),
     'request_id_bool': _frames(envelope(request_id=False, reply_to=REPLY_TO)),
     'request_id_bytes': _frames(envelope(request_id=b'\xff', reply_to=REPLY_TO)),
-    'request_id_negative_and_huge': _frames(envelope(request_id=-(2 ** 63), reply_to=REPLY_TO),
-                                            envelope(request_id=2 ** 64 - 1, reply_to=REPLY_TO)),
+    'request_id_negative_and_huge': _frames(
+        envelope(request_id=-(2**63), reply_to=REPLY_TO), envelope(request_id=2**64 - 1, reply_to=REPLY_TO)
+    ),
     'request_id_decimal_huge_exponent': _frames(envelope(request_id=decimal.Decimal('1E+1000000'), reply_to=REPLY_TO)),
     'request_id_missing': _frames(envelope(request_id=None, reply_to=REPLY_TO)),
     # Deep nesting
@@ -196,13 +225,23 @@ CORPUS: Dict[str, Frames] = {
     'nesting_depth_200_000_in_body': lambda _c: [_envelope_around(_nested_arrays(200_000))],
     'nesting_depth_1_000_in_body': lambda _c: [_envelope_around(_nested_arrays(1_000))],
     'nesting_depth_1_000_in_action_body': _frames(_with(body=job_request(('echo', _nested_dicts(1_000))))),
-    'nesting_depth_1_000_in_context': _frames(_with(body=job_request(('echo', {})) | {
-        'context': {'switches': [], 'correlation_id': 'c', 'deep': _nested_dicts(1_000)},
-    })),
+    'nesting_depth_1_000_in_context': _frames(
+        _with(
+            body=job_request(('echo', {}))
+            | {
+                'context': {'switches': [], 'correlation_id': 'c', 'deep': _nested_dicts(1_000)},
+            }
+        )
+    ),
     'nesting_depth_1_000_in_meta': _frames(_with(deep=_nested_dicts(1_000))),
-    'nesting_depth_1_000_in_correlation_id': _frames(_with(body=job_request(('echo', {})) | {
-        'context': {'switches': [], 'correlation_id': _nested_dicts(1_000)},
-    })),
+    'nesting_depth_1_000_in_correlation_id': _frames(
+        _with(
+            body=job_request(('echo', {}))
+            | {
+                'context': {'switches': [], 'correlation_id': _nested_dicts(1_000)},
+            }
+        )
+    ),
     'nesting_depth_1_000_in_request_id': _frames(envelope(request_id=_nested_dicts(1_000), reply_to=REPLY_TO)),
     'json_nesting_depth_100_000': lambda _c: [_json_nested(100_000)],
     'json_nesting_depth_900': lambda _c: [_json_nested(900)],
@@ -210,8 +249,9 @@ CORPUS: Dict[str, Frames] = {
     'blob_of_50_mb': lambda _c: [V3_MSGPACK_PREFIX + b'\x00' * FIFTY_MB],
     'blob_of_50_mb_without_prefix': lambda _c: [b'\xc6' + b'\xff' * FIFTY_MB],
     'blob_of_50_mb_in_body': lambda _c: [_envelope_around(b'\xc6' + FIFTY_MB.to_bytes(4, 'big') + b'x' * FIFTY_MB)],
-    'blob_of_50_mb_of_headers': lambda _c: [b'pysoa-redis/3//' + b'content-type:application/msgpack;' * (
-        FIFTY_MB // 33)],
+    'blob_of_50_mb_of_headers': lambda _c: [
+        b'pysoa-redis/3//' + b'content-type:application/msgpack;' * (FIFTY_MB // 33)
+    ],
     'length_prefix_larger_than_frame': _raw(V3_MSGPACK_PREFIX + b'\xdb\xff\xff\xff\xff' + b'x' * 10),
     # Protocol headers and version markers
     'version_0': _raw(b'pysoa-redis/0//content-type:application/msgpack;' + GOOD),
@@ -234,8 +274,9 @@ CORPUS: Dict[str, Frames] = {
     'chunk_count_zero': _raw(V3_MSGPACK_PREFIX + b'chunk-count:0;chunk-id:1;' + GOOD),
     'chunk_count_negative': _raw(V3_MSGPACK_PREFIX + b'chunk-count:-1;chunk-id:1;' + GOOD),
     'chunk_count_huge': _raw(V3_MSGPACK_PREFIX + b'chunk-count:99999999999999999999;chunk-id:1;' + GOOD),
-    'chunk_count_of_100_000_digits': _raw(V3_MSGPACK_PREFIX + b'chunk-count:' + b'9' * 100_000 + b';chunk-id:1;'
-                                          + GOOD),
+    'chunk_count_of_100_000_digits': _raw(
+        V3_MSGPACK_PREFIX + b'chunk-count:' + b'9' * 100_000 + b';chunk-id:1;' + GOOD
+    ),
     'chunk_id_beyond_count': _raw(V3_MSGPACK_PREFIX + b'chunk-count:3;chunk-id:5;' + GOOD),
     'chunk_id_without_count': _raw(V3_MSGPACK_PREFIX + b'chunk-id:1;' + GOOD),
     'chunk_count_not_a_number': _raw(V3_MSGPACK_PREFIX + b'chunk-count:many;chunk-id:one;' + GOOD),
@@ -310,7 +351,9 @@ def _frames_on_reply_queues(connection: redis.Redis) -> int:
 
 @pytest.mark.parametrize('case', list(CORPUS))
 def test_server_process_answers_a_normal_call_right_after_a_hostile_request(
-    redis_server: RedisServer, server_under_attack: _ServerUnderAttack, case: str,
+    redis_server: RedisServer,
+    server_under_attack: _ServerUnderAttack,
+    case: str,
 ) -> None:
     server_under_attack.restart_if_dead()
 
@@ -320,7 +363,8 @@ def test_server_process_answers_a_normal_call_right_after_a_hostile_request(
 
 
 def test_server_process_survives_the_whole_corpus_in_one_go(
-    redis_server: RedisServer, server_under_attack: _ServerUnderAttack,
+    redis_server: RedisServer,
+    server_under_attack: _ServerUnderAttack,
 ) -> None:
     server_under_attack.restart_if_dead()
     cases = [case for case in CORPUS if 'fifty' not in case and '50_mb' not in case] + ['blob_of_50_mb']
@@ -334,4 +378,4 @@ def test_json_corpus_frames_are_what_they_claim() -> None:
     # Guards the hand-written JSON frames: each one parses (except the deliberately broken ones).
     for case in ('client_version_json_1e999', 'client_version_huge_json_int', 'json_nesting_depth_900'):
         [frame] = CORPUS[case](None)  # type: ignore[arg-type]
-        assert isinstance(json.loads(frame[len(V3_JSON_PREFIX):]), dict)
+        assert isinstance(json.loads(frame[len(V3_JSON_PREFIX) :]), dict)

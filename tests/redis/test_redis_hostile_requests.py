@@ -73,7 +73,10 @@ def _problem_records(caplog: pytest.LogCaptureFixture) -> List[logging.LogRecord
 
 
 def _serve_then_answer_a_good_call(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, *frames: bytes,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    *frames: bytes,
 ) -> float:
     """
     Push ``frames`` and then a normal call, serve them all, check the normal call's answer; return how long serving
@@ -108,7 +111,7 @@ UNUSABLE_CLIENT_VERSIONS: Dict[str, Any] = {
     'decimal_nan': [decimal.Decimal('NaN'), 4, 9],
     'decimal_signaling_nan': [decimal.Decimal('sNaN'), 4, 9],
     'negative_part': [1, -4, 9],
-    'huge_int': [2 ** 64 - 1, 4, 9],
+    'huge_int': [2**64 - 1, 4, 9],
     'fraction': [1.5, 4, 9],
     'digit_strings': ['1', '4', '9'],
     'text': ['one', 'four', 'nine'],
@@ -130,11 +133,18 @@ def _is_caller_error_sent(reply: Dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize('client_version', sorted(UNUSABLE_CLIENT_VERSIONS))
 def test_unusable_client_version_is_treated_as_missing(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, client_version: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    client_version: str,
 ) -> None:
-    frame = lenient_v3_frame(envelope(
-        reply_to=REPLY_TO, body=job_request(('fail', {})), client_version=UNUSABLE_CLIENT_VERSIONS[client_version],
-    ))
+    frame = lenient_v3_frame(
+        envelope(
+            reply_to=REPLY_TO,
+            body=job_request(('fail', {})),
+            client_version=UNUSABLE_CLIENT_VERSIONS[client_version],
+        )
+    )
 
     _serve_then_answer_a_good_call(redis_server, server, caplog, frame)
 
@@ -145,14 +155,20 @@ def test_unusable_client_version_is_treated_as_missing(
 
 
 def test_json_infinity_in_client_version_is_treated_as_missing(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Python's json module reads 1e999 as float('inf'); json.dumps cannot write it, so build the text by hand.
-    frame = V3_JSON_PREFIX + (
-        b'{"request_id": 7, "meta": {"client_version": [1e999, 4, 9], "reply_to": "%s"}, "body": '
-        b'{"control": {"continue_on_error": false}, "context": {"switches": [], "correlation_id": "c"}, '
-        b'"actions": [{"action": "fail", "body": {}}]}}'
-    ) % REPLY_TO.encode()
+    frame = (
+        V3_JSON_PREFIX
+        + (
+            b'{"request_id": 7, "meta": {"client_version": [1e999, 4, 9], "reply_to": "%s"}, "body": '
+            b'{"control": {"continue_on_error": false}, "context": {"switches": [], "correlation_id": "c"}, '
+            b'"actions": [{"action": "fail", "body": {}}]}}'
+        )
+        % REPLY_TO.encode()
+    )
 
     _serve_then_answer_a_good_call(redis_server, server, caplog, frame)
 
@@ -178,11 +194,18 @@ HUGE_EXPONENTS = ['1E+1000000', '-1E+1000000', '9.99E+999999999999999999', '1E-1
 
 @pytest.mark.parametrize('number', HUGE_EXPONENTS)
 def test_huge_decimal_exponent_in_client_version_is_rejected_in_bounded_time(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, number: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    number: str,
 ) -> None:
-    frame = lenient_v3_frame(envelope(
-        reply_to=REPLY_TO, body=job_request(('fail', {})), client_version=[decimal.Decimal(number), 4, 9],
-    ))
+    frame = lenient_v3_frame(
+        envelope(
+            reply_to=REPLY_TO,
+            body=job_request(('fail', {})),
+            client_version=[decimal.Decimal(number), 4, 9],
+        )
+    )
 
     elapsed = _serve_then_answer_a_good_call(redis_server, server, caplog, frame)
 
@@ -217,7 +240,10 @@ UNANSWERABLE_WITH_SURROGATES: Dict[str, Dict[str, Any]] = {
 
 @pytest.mark.parametrize('place', sorted(UNANSWERABLE_WITH_SURROGATES))
 def test_lone_surrogate_echoed_by_every_reply_drops_the_reply_with_one_log_line(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, place: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    place: str,
 ) -> None:
     frame = lenient_v3_frame(UNANSWERABLE_WITH_SURROGATES[place])
 
@@ -241,7 +267,10 @@ ANSWERABLE_WITH_SURROGATES: Dict[str, Dict[str, Any]] = {
 
 @pytest.mark.parametrize('place', sorted(ANSWERABLE_WITH_SURROGATES))
 def test_lone_surrogate_in_what_only_the_response_body_echoes_is_answered_with_an_error(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, place: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    place: str,
 ) -> None:
     frame = lenient_v3_frame(envelope(reply_to=REPLY_TO, body=ANSWERABLE_WITH_SURROGATES[place]))
 
@@ -259,7 +288,9 @@ def test_lone_surrogate_in_what_only_the_response_body_echoes_is_answered_with_a
 
 
 def test_reply_queue_holding_another_type_drops_each_reply_and_keeps_serving(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with redis_server.client() as connection:
         connection.set(REPLY_KEY, 'not a list')
@@ -270,8 +301,9 @@ def test_reply_queue_holding_another_type_drops_each_reply_and_keeps_serving(
     with redis_server.client() as connection:
         assert connection.get(REPLY_KEY) == b'not a list'
     records = _problem_records(caplog)
-    assert [r.getMessage() for r in records] == [f'Could not send the response to request {n}; dropping it'
-                                                 for n in range(10)]
+    assert [r.getMessage() for r in records] == [
+        f'Could not send the response to request {n}; dropping it' for n in range(10)
+    ]
     assert all('WRONGTYPE' in str(r.exc_info[1]) for r in records)  # type: ignore[index]
     metrics = _metrics(server)
     assert metrics.counter_total('server.error.response_not_sent') == 10
@@ -279,7 +311,9 @@ def test_reply_queue_holding_another_type_drops_each_reply_and_keeps_serving(
 
 
 def test_transport_failure_while_sending_a_reply_still_raises_a_transient_error(
-    redis_server: RedisServer, server: Server, monkeypatch: pytest.MonkeyPatch,
+    redis_server: RedisServer,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def redis_is_down(*_args: Any, **_kwargs: Any) -> None:
         raise redis.ConnectionError('Connection refused')
@@ -313,7 +347,10 @@ NOT_REPLY_QUEUES: Dict[str, Optional[str]] = {
 
 @pytest.mark.parametrize('reply_to', sorted(NOT_REPLY_QUEUES))
 def test_reply_to_that_is_not_a_reply_queue_is_refused_with_one_log_line(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, reply_to: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    reply_to: str,
 ) -> None:
     frame = lenient_v3_frame(envelope(reply_to=NOT_REPLY_QUEUES[reply_to], body=job_request(('echo', {}))))
 
@@ -361,20 +398,32 @@ DEEP = 1_000  # MessagePack readers accept 1,024 levels; Python recursion stops 
 TOO_DEEP_TO_LOG: Dict[str, Dict[str, Any]] = {
     'body': envelope(reply_to=REPLY_TO, body=_nested(DEEP)),
     'action_body': envelope(reply_to=REPLY_TO, body=job_request(('echo', _nested(DEEP)))),
-    'context': envelope(reply_to=REPLY_TO, body=job_request(('echo', {})) | {
-        'context': {'switches': [], 'correlation_id': 'c', 'deep': _nested(DEEP)},
-    }),
-    'correlation_id': envelope(reply_to=REPLY_TO, body=job_request(('echo', {})) | {
-        'context': {'switches': [], 'correlation_id': _nested(DEEP)},
-    }),
+    'context': envelope(
+        reply_to=REPLY_TO,
+        body=job_request(('echo', {}))
+        | {
+            'context': {'switches': [], 'correlation_id': 'c', 'deep': _nested(DEEP)},
+        },
+    ),
+    'correlation_id': envelope(
+        reply_to=REPLY_TO,
+        body=job_request(('echo', {}))
+        | {
+            'context': {'switches': [], 'correlation_id': _nested(DEEP)},
+        },
+    ),
     'request_id': envelope(request_id=_nested(DEEP), reply_to=REPLY_TO),
 }
 
 
 @pytest.mark.parametrize('place', sorted(TOO_DEEP_TO_LOG))
 def test_request_nested_too_deeply_to_log_is_served_and_logged_without_logging_errors(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
-    production_log: io.StringIO, place: str,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    production_log: io.StringIO,
+    place: str,
 ) -> None:
     _serve_then_answer_a_good_call(redis_server, server, caplog, lenient_v3_frame(TOO_DEEP_TO_LOG[place]))
 

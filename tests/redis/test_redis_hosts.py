@@ -72,7 +72,10 @@ def _response_body() -> Dict[str, Any]:
 
 @pytest.mark.parametrize(('thread_id', 'expected_master'), [('7f0000000001', 1), ('7f0000000008', 0)])
 def test_response_is_pushed_to_the_master_its_reply_queue_hashes_to(
-    masters: List[RedisServer], two_host_kwargs: Dict[str, Any], thread_id: str, expected_master: int,
+    masters: List[RedisServer],
+    two_host_kwargs: Dict[str, Any],
+    thread_id: str,
+    expected_master: int,
 ) -> None:
     server_transport = RedisServerTransport(SERVICE, RecordingMetricsRecorder(), **two_host_kwargs)
     reply_to = f'service.example.0123456789abcdef0123456789abcdef!{thread_id}'
@@ -83,7 +86,8 @@ def test_response_is_pushed_to_the_master_its_reply_queue_hashes_to(
 
 
 def test_client_receives_its_response_from_the_master_its_reply_queue_hashes_to(
-    masters: List[RedisServer], two_host_kwargs: Dict[str, Any],
+    masters: List[RedisServer],
+    two_host_kwargs: Dict[str, Any],
 ) -> None:
     transport = client_transport(two_host_kwargs)
     transport.send_request_message(1, {}, job_request(('echo', {})))
@@ -99,7 +103,8 @@ def test_client_receives_its_response_from_the_master_its_reply_queue_hashes_to(
 
 
 def test_servers_listing_the_masters_in_another_order_reply_to_the_wrong_master(
-    masters: List[RedisServer], two_host_kwargs: Dict[str, Any],
+    masters: List[RedisServer],
+    two_host_kwargs: Dict[str, Any],
 ) -> None:
     transport = client_transport(dict(two_host_kwargs, receive_timeout_in_seconds=1))
     transport.send_request_message(1, {}, job_request(('echo', {})))
@@ -117,7 +122,8 @@ def test_servers_listing_the_masters_in_another_order_reply_to_the_wrong_master(
 
 
 def test_requests_are_spread_evenly_over_all_masters(
-    masters: List[RedisServer], two_host_kwargs: Dict[str, Any],
+    masters: List[RedisServer],
+    two_host_kwargs: Dict[str, Any],
 ) -> None:
     transport = client_transport(two_host_kwargs)
 
@@ -135,9 +141,16 @@ def test_server_takes_requests_from_every_master(masters: List[RedisServer], two
     reply_to = f'service.{SERVICE}.{"0" * 32}!000000000001'
     for index, master in enumerate(masters):
         with master.client() as connection:
-            connection.rpush(REQUEST_QUEUE_KEY, v3_frame(envelope(
-                request_id=index, reply_to=reply_to, body=job_request(('echo', {'from_master': index})),
-            )))
+            connection.rpush(
+                REQUEST_QUEUE_KEY,
+                v3_frame(
+                    envelope(
+                        request_id=index,
+                        reply_to=reply_to,
+                        body=job_request(('echo', {'from_master': index})),
+                    )
+                ),
+            )
     server = make_server(RedisTestServer, two_host_kwargs)
 
     server.handle_next_request()
@@ -146,7 +159,7 @@ def test_server_takes_requests_from_every_master(masters: List[RedisServer], two
 
     with masters[_hashed_index('pysoa:' + reply_to, 2)].client() as connection:
         frames = connection.lrange('pysoa:' + reply_to, 0, -1)
-    responses = [msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False) for frame in frames]
+    responses = [msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False) for frame in frames]
     assert sorted(r['body']['actions'][0]['body']['from_master'] for r in responses) == [0, 1]
 
 
@@ -158,13 +171,21 @@ def two_host_server(two_host_kwargs: Dict[str, Any]) -> Iterator[ThreadedServer]
 
 
 def test_client_and_server_listing_the_masters_in_the_same_order_work_together(
-    two_host_kwargs: Dict[str, Any], two_host_server: ThreadedServer,
+    two_host_kwargs: Dict[str, Any],
+    two_host_server: ThreadedServer,
 ) -> None:
     client = make_client(two_host_kwargs)
 
-    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
-        SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(8)], timeout=10,
-    )))
+    responses = cast(
+        List[ActionResponse],
+        list(
+            client.call_actions_parallel(
+                SERVICE,
+                [{'action': 'echo', 'body': {'i': i}} for i in range(8)],
+                timeout=10,
+            )
+        ),
+    )
 
     assert [r.body for r in responses] == [{'i': i} for i in range(8)]
 

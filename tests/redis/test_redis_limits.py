@@ -56,7 +56,7 @@ def server(redis_server: RedisServer) -> Iterator[Server]:
 def _only_request_meta(redis_server: RedisServer) -> dict:  # type: ignore[type-arg]
     with redis_server.client() as connection:
         [frame] = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
-    meta: dict = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False)['meta']  # type: ignore[type-arg]
+    meta: dict = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False)['meta']  # type: ignore[type-arg]
     return meta
 
 
@@ -111,9 +111,16 @@ def test_response_queue_ttl_follows_the_server_expiry_setting(redis_server: Redi
 def test_server_drops_a_request_that_expired_on_the_queue(redis_server: RedisServer, server: Server) -> None:
     stale_reply_to = f'service.{SERVICE}.{"0" * 32}!000000000001'
     with redis_server.client() as connection:
-        connection.rpush(REQUEST_QUEUE_KEY, v3_frame(envelope(
-            request_id=1, reply_to=stale_reply_to, expires_in=-5,
-        )))
+        connection.rpush(
+            REQUEST_QUEUE_KEY,
+            v3_frame(
+                envelope(
+                    request_id=1,
+                    reply_to=stale_reply_to,
+                    expires_in=-5,
+                )
+            ),
+        )
         client = make_client(standard_kwargs(redis_server.port))
         future = client.call_action_future(SERVICE, 'echo', {'fresh': True}, timeout=10)
 
@@ -144,7 +151,7 @@ def test_expired_response_fails_the_future_with_receive_timeout(redis_server: Re
     future = client.call_action_future(SERVICE, 'echo', {}, timeout=5)
     with redis_server.client() as connection:
         [frame] = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
-        request_id = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False)['request_id']
+        request_id = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False)['request_id']
         connection.rpush(
             reply_queue_key(client.handlers[SERVICE].transport),  # type: ignore[arg-type]
             V3_MSGPACK_PREFIX + pack(response_envelope(request_id, {}, expires_in=-1)),
@@ -162,7 +169,8 @@ def test_expired_response_fails_the_future_with_receive_timeout(redis_server: Re
 def test_full_queue_without_retries_raises_message_send_error(redis_server: RedisServer) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(
-        standard_kwargs(redis_server.port, queue_capacity=2, queue_full_retries=0), metrics=metrics,
+        standard_kwargs(redis_server.port, queue_capacity=2, queue_full_retries=0),
+        metrics=metrics,
     )
     for request_id in (1, 2):
         transport.send_request_message(request_id, {}, job_request(('echo', {})))
@@ -181,7 +189,8 @@ def test_full_queue_without_retries_raises_message_send_error(redis_server: Redi
 def test_full_queue_retries_are_counted_before_giving_up(redis_server: RedisServer) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(
-        standard_kwargs(redis_server.port, queue_capacity=1, queue_full_retries=1), metrics=metrics,
+        standard_kwargs(redis_server.port, queue_capacity=1, queue_full_retries=1),
+        metrics=metrics,
     )
     transport.send_request_message(1, {}, job_request(('echo', {})))
 
@@ -196,7 +205,8 @@ def test_full_queue_retries_are_counted_before_giving_up(redis_server: RedisServ
 def test_send_succeeds_when_the_queue_drains_between_retries(redis_server: RedisServer) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(
-        standard_kwargs(redis_server.port, queue_capacity=1, queue_full_retries=4), metrics=metrics,
+        standard_kwargs(redis_server.port, queue_capacity=1, queue_full_retries=4),
+        metrics=metrics,
     )
     transport.send_request_message(1, {}, job_request(('echo', {})))
     errors = []
@@ -217,8 +227,8 @@ def test_send_succeeds_when_the_queue_drains_between_retries(redis_server: Redis
 
     assert errors == []
     assert first is not None
-    assert msgpack.unpackb(first[len(V3_MSGPACK_PREFIX):], raw=False)['request_id'] == 1
-    assert msgpack.unpackb(second[len(V3_MSGPACK_PREFIX):], raw=False)['request_id'] == 2
+    assert msgpack.unpackb(first[len(V3_MSGPACK_PREFIX) :], raw=False)['request_id'] == 1
+    assert msgpack.unpackb(second[len(V3_MSGPACK_PREFIX) :], raw=False)['request_id'] == 2
     assert metrics.counter_total(CLIENT_PREFIX + 'send.queue_full_retry.retry_1') == 1
     assert metrics.counter_total(CLIENT_PREFIX + 'send.error.redis_queue_full') == 0
 
@@ -248,9 +258,14 @@ def test_client_maximum_message_size_is_configurable(redis_server: RedisServer) 
 
 
 def test_response_over_the_server_maximum_becomes_a_response_too_large_error(redis_server: RedisServer) -> None:
-    server = make_server(RedisTestServer, standard_kwargs(
-        redis_server.port, maximum_message_size_in_bytes=150000, log_messages_larger_than_bytes=0,
-    ))
+    server = make_server(
+        RedisTestServer,
+        standard_kwargs(
+            redis_server.port,
+            maximum_message_size_in_bytes=150000,
+            log_messages_larger_than_bytes=0,
+        ),
+    )
     client = make_client(standard_kwargs(redis_server.port))
     future = client.call_action_future(SERVICE, 'big', {'size': 200000}, timeout=10)
 
@@ -263,7 +278,8 @@ def test_response_over_the_server_maximum_becomes_a_response_too_large_error(red
 
 
 def test_message_over_the_log_threshold_is_logged_as_oversized(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port, log_messages_larger_than_bytes=1000))
 
@@ -279,7 +295,8 @@ def test_message_over_the_log_threshold_is_logged_as_oversized(
 
 
 def test_message_under_the_log_threshold_is_not_logged(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port, log_messages_larger_than_bytes=10000))
 
@@ -290,14 +307,22 @@ def test_message_under_the_log_threshold_is_not_logged(
 
 
 def test_server_drops_an_oversized_raw_request_and_keeps_serving(
-    redis_server: RedisServer, server: Server, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port))
     with redis_server.client() as connection:
-        connection.rpush(REQUEST_QUEUE_KEY, v3_frame(envelope(
-            request_id=1, reply_to=f'service.{SERVICE}.{"0" * 32}!000000000001',
-            body=job_request(('echo', {'data': 'x' * 300000})),
-        )))
+        connection.rpush(
+            REQUEST_QUEUE_KEY,
+            v3_frame(
+                envelope(
+                    request_id=1,
+                    reply_to=f'service.{SERVICE}.{"0" * 32}!000000000001',
+                    body=job_request(('echo', {'data': 'x' * 300000})),
+                )
+            ),
+        )
         future = client.call_action_future(SERVICE, 'echo', {'after': 'oversized'}, timeout=10)
 
         with caplog.at_level(logging.ERROR, logger='pysoa.server'):

@@ -38,9 +38,14 @@ def test_a_call_with_a_fractional_timeout_is_answered(served: RedisServer) -> No
 
 
 def test_a_host_port_string_connects_to_that_port(served: RedisServer) -> None:
-    client = make_client({'backend_type': 'redis.standard', 'backend_layer_kwargs': {
-        'hosts': [f'127.0.0.1:{served.port}'],
-    }})
+    client = make_client(
+        {
+            'backend_type': 'redis.standard',
+            'backend_layer_kwargs': {
+                'hosts': [f'127.0.0.1:{served.port}'],
+            },
+        }
+    )
 
     assert client.call_action(SERVICE, 'echo', {'n': 2}, timeout=5).body == {'n': 2}
 
@@ -71,7 +76,8 @@ def test_a_call_nobody_answers_says_where_the_request_went_and_why_no_answer_may
         client.call_action('ghost', 'echo', {}, timeout=1)
 
     message = str(error.value)
-    assert message.startswith('No response from service ghost arrived within 1 seconds (on reply queue '
-                              'pysoa:service.ghost.')
+    assert message.startswith(
+        'No response from service ghost arrived within 1 seconds (on reply queue pysoa:service.ghost.'
+    )
     assert f'The request went to queue pysoa:service.ghost on Redis 127.0.0.1:{redis_server.port}: ' in message
     assert 'if no server of service ghost is consuming that queue' in message

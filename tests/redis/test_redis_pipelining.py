@@ -83,7 +83,8 @@ def backend(redis_server: RedisServer) -> Iterator[StandardRedisClient]:
 
 
 def test_the_command_replies_at_once_and_its_blpop_is_already_waiting(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
 
@@ -105,7 +106,8 @@ def test_other_commands_of_the_thread_go_through_while_a_blpop_is_pending(backen
 
 
 def test_a_shorter_receive_timeout_ends_the_pending_blpop_without_losing_a_later_message(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.held_connections.execute_then_pop(client, PING, QUEUE, 30)
@@ -119,7 +121,8 @@ def test_a_shorter_receive_timeout_ends_the_pending_blpop_without_losing_a_later
 
 
 def test_a_pending_blpop_that_timed_out_early_is_followed_by_one_for_the_rest_of_the_wait(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.held_connections.execute_then_pop(client, PING, QUEUE, 1)
@@ -130,7 +133,8 @@ def test_a_pending_blpop_that_timed_out_early_is_followed_by_one_for_the_rest_of
 
 
 def test_what_a_pending_blpop_took_is_received_after_a_reset(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
@@ -143,7 +147,8 @@ def test_what_a_pending_blpop_took_is_received_after_a_reset(
 
 
 def test_a_pending_blpop_on_a_connection_redis_closed_is_replaced(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
@@ -167,7 +172,8 @@ def test_each_queue_keeps_its_own_pending_blpop(redis_server: RedisServer, backe
 
 
 def test_taking_back_a_pending_blpop_returns_what_it_took(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
@@ -179,7 +185,8 @@ def test_taking_back_a_pending_blpop_returns_what_it_took(
 
 
 def test_an_error_reply_to_the_command_leaves_its_blpop_pending(
-    redis_server: RedisServer, backend: StandardRedisClient,
+    redis_server: RedisServer,
+    backend: StandardRedisClient,
 ) -> None:
     client = backend.get_connection(QUEUE)
     backend.send_message_to_queue(client, OTHER_QUEUE, [b'1'], 60, 1)
@@ -264,7 +271,9 @@ def test_requests_to_two_services_of_one_redis_each_get_their_response(redis_ser
 
 def _server_transport(redis_server: RedisServer) -> RedisServerTransport:
     return RedisServerTransport(
-        SERVICE, RecordingMetricsRecorder(), **standard_kwargs(redis_server.port, receive_timeout_in_seconds=5),
+        SERVICE,
+        RecordingMetricsRecorder(),
+        **standard_kwargs(redis_server.port, receive_timeout_in_seconds=5),
     )
 
 

@@ -97,7 +97,9 @@ def chunking_server(redis_server: RedisServer) -> Iterator[Server]:
 
 @pytest.mark.parametrize(('version', 'serializer'), sorted(PREFIXES))
 def test_request_frame_starts_with_the_prefix_of_the_protocol_version(
-    redis_server: RedisServer, version: int, serializer: str,
+    redis_server: RedisServer,
+    version: int,
+    serializer: str,
 ) -> None:
     transport = client_transport(_client_kwargs(redis_server.port, version, serializer))
     body = job_request(('echo', {'version': version}))
@@ -108,7 +110,7 @@ def test_request_frame_starts_with_the_prefix_of_the_protocol_version(
         [frame] = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
     prefix = PREFIXES[(version, serializer)]
     assert frame.startswith(prefix)
-    message = _unpack(frame[len(prefix):], serializer)
+    message = _unpack(frame[len(prefix) :], serializer)
     assert message['request_id'] == 17
     assert message['body'] == body
 
@@ -130,7 +132,7 @@ def test_request_meta_carries_client_version_reply_to_and_expiry(redis_server: R
 
     with redis_server.client() as connection:
         [frame] = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
-    meta = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False)['meta']
+    meta = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False)['meta']
     transport = client.handlers[SERVICE].transport
     assert set(meta) == {'client_version', 'reply_to', '__expiry__'}
     assert len(meta['client_version']) == 3
@@ -145,7 +147,10 @@ def test_request_meta_carries_client_version_reply_to_and_expiry(redis_server: R
 
 @pytest.mark.parametrize(('version', 'serializer'), sorted(PREFIXES))
 def test_server_answers_in_the_version_and_content_type_of_the_request(
-    redis_server: RedisServer, server: Server, version: int, serializer: str,
+    redis_server: RedisServer,
+    server: Server,
+    version: int,
+    serializer: str,
 ) -> None:
     client = make_client(_client_kwargs(redis_server.port, version, serializer), peekable=True)
     future = client.call_action_future(SERVICE, 'echo', {'asked_in': [version, serializer]}, timeout=10)
@@ -156,7 +161,7 @@ def test_server_answers_in_the_version_and_content_type_of_the_request(
         [frame] = connection.lrange(reply_queue_key(client.handlers[SERVICE].transport), 0, -1)  # type: ignore
     prefix = PREFIXES[(version, serializer)]
     assert frame.startswith(prefix)
-    response = _unpack(frame[len(prefix):], serializer)
+    response = _unpack(frame[len(prefix) :], serializer)
     assert response['body']['actions'][0]['body'] == {'asked_in': [version, serializer]}
     assert future.result().body == {'asked_in': [version, serializer]}
 
@@ -167,15 +172,15 @@ def test_response_meta_echoes_the_request_meta_with_a_fresh_expiry(redis_server:
     transport.send_request_message(5, request_meta, job_request(('echo', {})))
     with redis_server.client() as connection:
         [request_frame] = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
-        request_expiry = msgpack.unpackb(request_frame[len(V3_MSGPACK_PREFIX):], raw=False)['meta']['__expiry__']
+        request_expiry = msgpack.unpackb(request_frame[len(V3_MSGPACK_PREFIX) :], raw=False)['meta']['__expiry__']
 
         server.handle_next_request()
 
         [frame] = connection.lrange(reply_queue_key(transport), 0, -1)
-    meta = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False)['meta']
+    meta = msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False)['meta']
     assert meta['client_version'] == [1, 4, 9]
     assert meta['custom'] == 'kept'
-    assert meta['reply_to'] == reply_queue_key(transport)[len('pysoa:'):]
+    assert meta['reply_to'] == reply_queue_key(transport)[len('pysoa:') :]
     assert meta['__expiry__'] > request_expiry
     assert 'serializer' not in meta
     assert 'protocol_version' not in meta
@@ -185,7 +190,8 @@ def test_response_meta_echoes_the_request_meta_with_a_fresh_expiry(redis_server:
 
 
 def test_large_response_to_a_version_3_client_is_pushed_as_chunk_frames(
-    redis_server: RedisServer, chunking_server: Server,
+    redis_server: RedisServer,
+    chunking_server: Server,
 ) -> None:
     transport = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.send_request_message(9, {}, job_request(('big', {'size': 300000})))
@@ -198,7 +204,7 @@ def test_large_response_to_a_version_3_client_is_pushed_as_chunk_frames(
     for chunk_id, frame in enumerate(frames, start=1):
         headers = V3_MSGPACK_PREFIX + b'chunk-count:%d;chunk-id:%d;' % (len(frames), chunk_id)
         assert frame.startswith(headers)
-        payloads.append(frame[len(headers):])
+        payloads.append(frame[len(headers) :])
     payload = b''.join(payloads)
     assert len(frames) == math.ceil(len(payload) / CHUNK_SIZE) >= 3
     assert all(len(p) == CHUNK_SIZE for p in payloads[:-1])
@@ -207,7 +213,8 @@ def test_large_response_to_a_version_3_client_is_pushed_as_chunk_frames(
 
 
 def test_chunked_response_arrives_whole_for_a_version_3_client(
-    redis_server: RedisServer, chunking_server: Server,
+    redis_server: RedisServer,
+    chunking_server: Server,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port))
     future = client.call_action_future(SERVICE, 'big', {'size': 300000, 'letter': 'q'}, timeout=10)
@@ -218,7 +225,8 @@ def test_chunked_response_arrives_whole_for_a_version_3_client(
 
 
 def test_version_2_client_gets_response_too_large_instead_of_a_chunked_response(
-    redis_server: RedisServer, chunking_server: Server,
+    redis_server: RedisServer,
+    chunking_server: Server,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port, protocol_version=2))
     future = client.call_action_future(SERVICE, 'big', {'size': 300000}, timeout=10)
@@ -254,7 +262,8 @@ def test_whole_response_pushed_between_chunks_is_received_after_the_chunked_one(
     received = [transport.receive_response_message() for _ in range(2)]
 
     assert [(r.request_id, r.body['actions'][0]['body']) for r in received] == [  # type: ignore
-        (1, {'data': 'c' * 1000}), (2, {'whole': True}),
+        (1, {'data': 'c' * 1000}),
+        (2, {'whole': True}),
     ]
     assert transport.requests_outstanding == 0
 
@@ -275,21 +284,29 @@ def chunking_server_processes(redis_session_server: RedisServer) -> Iterator[Lis
 
 
 def test_parallel_calls_all_receive_their_chunked_responses(
-    redis_server: RedisServer, chunking_server_processes: List[ServerProcess],
+    redis_server: RedisServer,
+    chunking_server_processes: List[ServerProcess],
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port), services=(OTHER_SERVICE,))
     letters = [chr(ord('a') + i) for i in range(20)]
 
-    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
-        OTHER_SERVICE, [{'action': 'big', 'body': {'size': 300000, 'letter': letter}} for letter in letters],
-        timeout=30,
-    )))
+    responses = cast(
+        List[ActionResponse],
+        list(
+            client.call_actions_parallel(
+                OTHER_SERVICE,
+                [{'action': 'big', 'body': {'size': 300000, 'letter': letter}} for letter in letters],
+                timeout=30,
+            )
+        ),
+    )
 
     assert [r.body['data'] for r in responses] == [letter * 300000 for letter in letters]
 
 
 def test_concurrent_futures_all_receive_their_chunked_responses(
-    redis_server: RedisServer, chunking_server_processes: List[ServerProcess],
+    redis_server: RedisServer,
+    chunking_server_processes: List[ServerProcess],
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port), services=(OTHER_SERVICE,))
     letters = [chr(ord('A') + i) for i in range(20)]

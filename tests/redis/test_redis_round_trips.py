@@ -56,7 +56,8 @@ def running_servers(request: pytest.FixtureRequest, redis_session_server: RedisS
     settings = server_settings(standard_kwargs(redis_session_server.port))
     if request.param == 'server_process':
         servers: List[Any] = [
-            ServerProcess(SERVER_CLASS_PATH, settings), ServerProcess(OTHER_SERVER_CLASS_PATH, settings),
+            ServerProcess(SERVER_CLASS_PATH, settings),
+            ServerProcess(OTHER_SERVER_CLASS_PATH, settings),
         ]
     else:
         servers = [ThreadedServer(RedisTestServer, settings), ThreadedServer(RedisOtherServer, settings)]
@@ -86,7 +87,8 @@ def test_call_action_returns_the_action_response(client: Client) -> None:
 
 def test_call_actions_runs_all_actions_in_one_job(client: Client) -> None:
     response = client.call_actions(
-        SERVICE, [{'action': 'echo', 'body': {'step': 1}}, {'action': 'whoami'}, {'action': 'echo', 'body': {}}],
+        SERVICE,
+        [{'action': 'echo', 'body': {'step': 1}}, {'action': 'whoami'}, {'action': 'echo', 'body': {}}],
         timeout=10,
     )
 
@@ -97,9 +99,16 @@ def test_call_actions_runs_all_actions_in_one_job(client: Client) -> None:
 
 
 def test_call_actions_parallel_returns_responses_in_request_order(client: Client) -> None:
-    responses = cast(List[ActionResponse], list(client.call_actions_parallel(
-        SERVICE, [{'action': 'echo', 'body': {'index': i}} for i in range(10)], timeout=10,
-    )))
+    responses = cast(
+        List[ActionResponse],
+        list(
+            client.call_actions_parallel(
+                SERVICE,
+                [{'action': 'echo', 'body': {'index': i}} for i in range(10)],
+                timeout=10,
+            )
+        ),
+    )
 
     assert [r.body for r in responses] == [{'index': i} for i in range(10)]
 
@@ -125,8 +134,9 @@ def test_call_action_future_resolves_to_the_action_response(client: Client) -> N
 
 
 def test_call_actions_future_resolves_to_the_job_response(client: Client) -> None:
-    future = client.call_actions_future(SERVICE, [{'action': 'echo', 'body': {'a': 1}}, {'action': 'whoami'}],
-                                        timeout=10)
+    future = client.call_actions_future(
+        SERVICE, [{'action': 'echo', 'body': {'a': 1}}, {'action': 'whoami'}], timeout=10
+    )
 
     response = future.result()
     assert [a.action for a in response.actions] == ['echo', 'whoami']
@@ -134,7 +144,9 @@ def test_call_actions_future_resolves_to_the_job_response(client: Client) -> Non
 
 def test_call_actions_parallel_future_resolves_to_responses_in_order(client: Client) -> None:
     future = client.call_actions_parallel_future(
-        SERVICE, [{'action': 'echo', 'body': {'index': i}} for i in range(5)], timeout=10,
+        SERVICE,
+        [{'action': 'echo', 'body': {'index': i}} for i in range(5)],
+        timeout=10,
     )
 
     assert [r.body for r in cast(List[ActionResponse], future.result())] == [{'index': i} for i in range(5)]
@@ -249,7 +261,7 @@ def test_transports_with_different_settings_use_different_backend_layers(redis_s
 
 def _command_calls(connection: redis.Redis) -> Dict[str, int]:
     stats = connection.info('commandstats')
-    return {name[len('cmdstat_'):]: values['calls'] for name, values in stats.items() if name != 'cmdstat_info'}
+    return {name[len('cmdstat_') :]: values['calls'] for name, values in stats.items() if name != 'cmdstat_info'}
 
 
 def _delta(before: Dict[str, int], after: Dict[str, int]) -> Dict[str, int]:
@@ -283,7 +295,11 @@ def test_each_call_costs_one_script_call_to_send_and_one_blpop_to_receive(second
     # Each request and each response: one EVALSHA to send (LLEN, RPUSH and EXPIRE are the script's own commands,
     # run inside Redis) and one BLPOP to receive.
     assert _delta(before, after) == {
-        'evalsha': 2 * calls, 'llen': 2 * calls, 'rpush': 2 * calls, 'expire': 2 * calls, 'blpop': 2 * calls,
+        'evalsha': 2 * calls,
+        'llen': 2 * calls,
+        'rpush': 2 * calls,
+        'expire': 2 * calls,
+        'blpop': 2 * calls,
     }
 
 
@@ -298,18 +314,25 @@ def test_a_call_records_the_transport_metrics(second_redis_server: RedisServer) 
     server.teardown()
 
     core_metrics = {
-        'send.get_redis_connection', 'send.serialize', 'send.message_size', 'send.send_message_to_redis_queue',
-        'receive.get_redis_connection', 'receive.pop_from_redis_queue', 'receive.deserialize',
+        'send.get_redis_connection',
+        'send.serialize',
+        'send.message_size',
+        'send.send_message_to_redis_queue',
+        'receive.get_redis_connection',
+        'receive.pop_from_redis_queue',
+        'receive.deserialize',
     }
     client_metrics = client.handlers[SERVICE].metrics
     server_metrics = server.metrics
     assert isinstance(client_metrics, RecordingMetricsRecorder)
     assert isinstance(server_metrics, RecordingMetricsRecorder)
     assert set(client_metrics.metric_names()) >= {
-        'client.transport.redis_gateway.send', 'client.transport.redis_gateway.receive',
+        'client.transport.redis_gateway.send',
+        'client.transport.redis_gateway.receive',
         *(f'client.transport.redis_gateway.{name}' for name in core_metrics),
     }
     assert set(server_metrics.metric_names()) >= {
-        'server.transport.redis_gateway.send', 'server.transport.redis_gateway.receive',
+        'server.transport.redis_gateway.send',
+        'server.transport.redis_gateway.receive',
         *(f'server.transport.redis_gateway.{name}' for name in core_metrics),
     }

@@ -93,9 +93,16 @@ def test_calls_succeed_through_the_sentinel_backend(cluster: SentinelCluster) ->
     client = make_client(kwargs)
 
     with ThreadedServer(RedisTestServer, server_settings(kwargs)) as server:
-        responses = cast(List[ActionResponse], list(client.call_actions_parallel(
-            SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(5)], timeout=10,
-        )))
+        responses = cast(
+            List[ActionResponse],
+            list(
+                client.call_actions_parallel(
+                    SERVICE,
+                    [{'action': 'echo', 'body': {'i': i}} for i in range(5)],
+                    timeout=10,
+                )
+            ),
+        )
 
     assert [r.body for r in responses] == [{'i': i} for i in range(5)]
     assert server.errors == []
@@ -138,7 +145,8 @@ def test_unknown_service_fails_sending_with_master_not_found(cluster: SentinelCl
 
 def test_unknown_service_fails_receiving_with_master_not_found(cluster: SentinelCluster) -> None:
     transport = RedisServerTransport(
-        SERVICE, RecordingMetricsRecorder(),
+        SERVICE,
+        RecordingMetricsRecorder(),
         **sentinel_kwargs(cluster.sentinel_hosts, sentinel_services=['no-such-service']),
     )
 
@@ -207,7 +215,9 @@ def test_calls_recover_after_a_failover_with_only_transient_errors_in_between(
     sentinel_cluster: SentinelCluster,
 ) -> None:
     kwargs = sentinel_kwargs(
-        sentinel_cluster.sentinel_hosts, sentinel_services=[sentinel_cluster.service_name], sentinel_failover_retries=3,
+        sentinel_cluster.sentinel_hosts,
+        sentinel_services=[sentinel_cluster.service_name],
+        sentinel_failover_retries=3,
     )
     client = make_client(kwargs)
     old_master, new_master = sentinel_cluster.master, sentinel_cluster.replica

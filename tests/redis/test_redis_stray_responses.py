@@ -110,7 +110,7 @@ def _metrics_of(client: Client) -> RecordingMetricsRecorder:
 def _queued_request_ids(redis_server: RedisServer) -> List[int]:
     with redis_server.client() as connection:
         frames = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
-    return [msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX):], raw=False)['request_id'] for frame in frames]
+    return [msgpack.unpackb(frame[len(V3_MSGPACK_PREFIX) :], raw=False)['request_id'] for frame in frames]
 
 
 def _warnings(caplog: pytest.LogCaptureFixture, logger: str) -> List[str]:
@@ -119,7 +119,9 @@ def _warnings(caplog: pytest.LogCaptureFixture, logger: str) -> List[str]:
 
 @pytest.mark.parametrize('stray', sorted(STRAYS))
 def test_stray_message_on_the_reply_queue_does_not_desynchronize_later_calls(
-    redis_server: RedisServer, server: ThreadedServer, stray: str,
+    redis_server: RedisServer,
+    server: ThreadedServer,
+    stray: str,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port))
     assert client.call_action(SERVICE, 'echo', {'call': 0}, timeout=5).body == {'call': 0}
@@ -136,7 +138,9 @@ def test_stray_message_on_the_reply_queue_does_not_desynchronize_later_calls(
 
 @pytest.mark.parametrize('stray', sorted(STRAYS))
 def test_stray_message_is_dropped_with_one_warning_and_a_metric(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture, stray: str,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    stray: str,
 ) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(standard_kwargs(redis_server.port), metrics=metrics)
@@ -191,7 +195,8 @@ def test_stray_messages_do_not_extend_the_receive_timeout(redis_server: RedisSer
 
 
 def test_late_response_to_a_timed_out_call_is_dropped_not_kept(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client(standard_kwargs(redis_server.port))
     with pytest.raises(MessageReceiveTimeout):
@@ -201,8 +206,10 @@ def test_late_response_to_a_timed_out_call_is_dropped_not_kept(
         connection.delete(REQUEST_QUEUE_KEY)  # the server below will not run the abandoned request
         connection.rpush(reply_queue_key(_transport_of(client)), _response_frame(abandoned))
 
-    with caplog.at_level(logging.WARNING, logger=CLIENT_LOGGER), \
-            ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_server.port))):
+    with (
+        caplog.at_level(logging.WARNING, logger=CLIENT_LOGGER),
+        ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_server.port))),
+    ):
         assert client.call_action(SERVICE, 'echo', {'call': 'next'}, timeout=5).body == {'call': 'next'}
 
     assert _warnings(caplog, CLIENT_LOGGER) == [
@@ -238,7 +245,9 @@ class _SmallBufferClient(Client):
 
 
 def test_unclaimed_responses_are_bounded_dropping_the_oldest(
-    redis_server: RedisServer, server: ThreadedServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    server: ThreadedServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = _SmallBufferClient({SERVICE: client_settings(standard_kwargs(redis_server.port), peekable=True)})
     futures = [client.call_action_future(SERVICE, 'echo', {'n': n}, timeout=5) for n in range(4)]
@@ -256,7 +265,8 @@ def test_unclaimed_responses_are_bounded_dropping_the_oldest(
 
 
 def test_outstanding_requests_of_a_thread_are_bounded_giving_up_on_the_oldest(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     metrics = RecordingMetricsRecorder()
     transport = client_transport(standard_kwargs(redis_server.port), metrics=metrics)

@@ -59,7 +59,10 @@ def nameless_tls_redis(tmp_path_factory: pytest.TempPathFactory, nameless_tls_fi
         0,
         [f'tls-port {port}', *_tls_directives(nameless_tls_files)],
         ping_kwargs={
-            'host': '127.0.0.1', 'port': port, 'ssl': True, 'ssl_check_hostname': False,
+            'host': '127.0.0.1',
+            'port': port,
+            'ssl': True,
+            'ssl_check_hostname': False,
             'ssl_ca_certs': str(nameless_tls_files.ca_certificate),
         },
     )
@@ -89,7 +92,8 @@ def tls_master_sentinel(
     with sentinel.client() as client:
         wait_for(
             lambda: client.sentinel_master(SENTINEL_SERVICE).get('role-reported') == 'master',
-            15, 'the Sentinel to reach its TLS master',
+            15,
+            'the Sentinel to reach its TLS master',
         )
     yield sentinel
     sentinel.stop()
@@ -97,18 +101,23 @@ def tls_master_sentinel(
 
 def _certificate_kwargs(files: TlsFiles, **extra: Any) -> Dict[str, Any]:
     """1.4.9-style TLS settings: certificate files, and no ``ssl`` key."""
-    return dict({
-        'ssl_certfile': str(files.server_certificate),
-        'ssl_keyfile': str(files.server_key),
-        'ssl_ca_certs': str(files.ca_certificate),
-    }, **extra)
+    return dict(
+        {
+            'ssl_certfile': str(files.server_certificate),
+            'ssl_keyfile': str(files.server_key),
+            'ssl_ca_certs': str(files.ca_certificate),
+        },
+        **extra,
+    )
 
 
 def _standard_transport_kwargs(server: RedisServer, connection_kwargs: Dict[str, Any]) -> Dict[str, Any]:
     assert server.tls_port is not None
     kwargs = standard_kwargs(server.tls_port)
     kwargs['backend_layer_kwargs']['connection_kwargs'] = dict(
-        connection_kwargs, retry=Retry(NoBackoff(), 0), socket_timeout=5,
+        connection_kwargs,
+        retry=Retry(NoBackoff(), 0),
+        socket_timeout=5,
     )
     return kwargs
 
@@ -121,12 +130,14 @@ def _request_arrives(server: RedisServer, transport_kwargs: Dict[str, Any]) -> b
 
 
 def test_certificate_files_switch_the_standard_backend_to_tls_without_ssl_true(
-    tls_acl_redis_server: RedisServer, tls_files: TlsFiles,
+    tls_acl_redis_server: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     from tests.redis.conftest import TLS_PASSWORD, TLS_USER
 
     kwargs = _standard_transport_kwargs(
-        tls_acl_redis_server, _certificate_kwargs(tls_files, username=TLS_USER, password=TLS_PASSWORD),
+        tls_acl_redis_server,
+        _certificate_kwargs(tls_files, username=TLS_USER, password=TLS_PASSWORD),
     )
 
     assert _request_arrives(tls_acl_redis_server, kwargs)
@@ -139,10 +150,12 @@ def test_host_names_are_not_checked_by_default(nameless_tls_redis: RedisServer, 
 
 
 def test_ssl_check_hostname_refuses_a_certificate_that_does_not_name_the_host(
-    nameless_tls_redis: RedisServer, nameless_tls_files: TlsFiles,
+    nameless_tls_redis: RedisServer,
+    nameless_tls_files: TlsFiles,
 ) -> None:
     kwargs = _standard_transport_kwargs(
-        nameless_tls_redis, _certificate_kwargs(nameless_tls_files, ssl_check_hostname=True),
+        nameless_tls_redis,
+        _certificate_kwargs(nameless_tls_files, ssl_check_hostname=True),
     )
 
     with pytest.raises(MessageSendError, match=r'(?i)hostname|IP address mismatch'):
@@ -150,7 +163,8 @@ def test_ssl_check_hostname_refuses_a_certificate_that_does_not_name_the_host(
 
 
 def test_ssl_false_keeps_a_plain_connection_even_with_certificate_files(
-    redis_server: RedisServer, tls_files: TlsFiles,
+    redis_server: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     kwargs = standard_kwargs(redis_server.port)
     kwargs['backend_layer_kwargs']['connection_kwargs'] = _certificate_kwargs(tls_files, ssl=False)
@@ -161,7 +175,9 @@ def test_ssl_false_keeps_a_plain_connection_even_with_certificate_files(
 
 
 def test_certificate_files_switch_the_sentinel_backend_masters_to_tls(
-    tls_master_sentinel: RedisServer, nameless_tls_redis: RedisServer, nameless_tls_files: TlsFiles,
+    tls_master_sentinel: RedisServer,
+    nameless_tls_redis: RedisServer,
+    nameless_tls_files: TlsFiles,
 ) -> None:
     kwargs = sentinel_kwargs(
         [('127.0.0.1', tls_master_sentinel.port)],
@@ -186,7 +202,8 @@ def test_failed_sentinel_discovery_names_each_sentinel_and_why_it_failed() -> No
 
 
 def test_failed_master_lookup_says_why_the_sentinels_could_not_answer(
-    tls_master_sentinel: RedisServer, tls_files: TlsFiles,
+    tls_master_sentinel: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     # The Sentinel speaks plain TCP: a client that insists on TLS to it cannot get an answer.
     backend = SentinelRedisClient(

@@ -49,12 +49,15 @@ PROMPTLY = 15
 def _tls_kwargs(server: RedisServer, tls_files: TlsFiles, **connection_kwargs: Any) -> Dict[str, Any]:
     assert server.tls_port is not None
     kwargs = standard_kwargs(server.tls_port)
-    kwargs['backend_layer_kwargs']['connection_kwargs'] = dict({
-        'ssl': True,
-        'ssl_ca_certs': str(tls_files.ca_certificate),
-        'username': TLS_USER,
-        'password': TLS_PASSWORD,
-    }, **connection_kwargs)
+    kwargs['backend_layer_kwargs']['connection_kwargs'] = dict(
+        {
+            'ssl': True,
+            'ssl_ca_certs': str(tls_files.ca_certificate),
+            'username': TLS_USER,
+            'password': TLS_PASSWORD,
+        },
+        **connection_kwargs,
+    )
     return kwargs
 
 
@@ -69,9 +72,16 @@ def test_calls_succeed_over_tls_as_the_acl_user(tls_server: RedisServer, tls_fil
     kwargs = _tls_kwargs(tls_server, tls_files)
 
     with ThreadedServer(RedisTestServer, server_settings(kwargs)) as server:
-        responses = cast(List[ActionResponse], list(make_client(kwargs).call_actions_parallel(
-            SERVICE, [{'action': 'echo', 'body': {'i': i}} for i in range(3)], timeout=10,
-        )))
+        responses = cast(
+            List[ActionResponse],
+            list(
+                make_client(kwargs).call_actions_parallel(
+                    SERVICE,
+                    [{'action': 'echo', 'body': {'i': i}} for i in range(3)],
+                    timeout=10,
+                )
+            ),
+        )
 
     assert [r.body for r in responses] == [{'i': i} for i in range(3)]
     assert server.errors == []
@@ -87,7 +97,8 @@ def test_request_reaches_the_tls_server(tls_server: RedisServer, tls_files: TlsF
 
 
 def test_wrong_password_fails_sending_promptly_with_message_send_error(
-    tls_server: RedisServer, tls_files: TlsFiles,
+    tls_server: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     transport = client_transport(_tls_kwargs(tls_server, tls_files, password='wrong password'))
 
@@ -101,10 +112,13 @@ def test_wrong_password_fails_sending_promptly_with_message_send_error(
 
 
 def test_wrong_password_fails_receiving_promptly_with_message_receive_error(
-    tls_server: RedisServer, tls_files: TlsFiles,
+    tls_server: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     transport = RedisServerTransport(
-        SERVICE, RecordingMetricsRecorder(), **_tls_kwargs(tls_server, tls_files, password='wrong password'),
+        SERVICE,
+        RecordingMetricsRecorder(),
+        **_tls_kwargs(tls_server, tls_files, password='wrong password'),
     )
 
     started = time.monotonic()
@@ -122,7 +136,8 @@ def test_unknown_user_fails_sending_with_message_send_error(tls_server: RedisSer
 
 
 def test_connecting_without_tls_fails_sending_with_message_send_error(
-    tls_server: RedisServer, tls_files: TlsFiles,
+    tls_server: RedisServer,
+    tls_files: TlsFiles,
 ) -> None:
     kwargs = _tls_kwargs(tls_server, tls_files, ssl=False, socket_timeout=2)
     del kwargs['backend_layer_kwargs']['connection_kwargs']['ssl_ca_certs']

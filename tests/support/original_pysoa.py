@@ -57,12 +57,16 @@ NETWORK_FAILURE_MARKERS = (
 
 # The original's virtualenv --------------------------------------------------------------------------------------------
 
+
 def _python_version(python: str) -> Optional[str]:
     """``'3.9'`` for a working Python 3.9 with ``venv``, and so on; ``None`` if it does not run (a broken shim)."""
     try:
         result = subprocess.run(
             [python, '-I', '-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])'],
-            capture_output=True, text=True, timeout=30, cwd='/',
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd='/',
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -89,7 +93,10 @@ def find_original_interpreter() -> Tuple[str, str]:
         if _python_version(candidate) in SUPPORTED_PYTHONS:
             full_version = subprocess.run(
                 [candidate, '-I', '-c', 'import platform; print(platform.python_version())'],
-                capture_output=True, text=True, check=True, cwd='/',
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd='/',
             ).stdout.strip()
             return candidate, full_version
     pytest.fail(
@@ -110,11 +117,27 @@ def _build_virtualenv(directory: pathlib.Path, base_python: str) -> None:
     # them cannot change what the interop tests run against.
     install = subprocess.run(
         [
-            str(directory / 'bin' / 'python'), '-I', '-m', 'pip', 'install', '--disable-pip-version-check',
-            '--timeout', '30', '--retries', '2', '-c', str(INTEROP_LOCK), 'pip', 'setuptools', 'wheel',
+            str(directory / 'bin' / 'python'),
+            '-I',
+            '-m',
+            'pip',
+            'install',
+            '--disable-pip-version-check',
+            '--timeout',
+            '30',
+            '--retries',
+            '2',
+            '-c',
+            str(INTEROP_LOCK),
+            'pip',
+            'setuptools',
+            'wheel',
             ORIGINAL_REQUIREMENT,
         ],
-        capture_output=True, text=True, cwd='/', env=clean_environment(),
+        capture_output=True,
+        text=True,
+        cwd='/',
+        env=clean_environment(),
     )
     if install.returncode == 0:
         return
@@ -146,7 +169,10 @@ def original_python() -> str:
     python = directory / 'bin' / 'python'
     check = subprocess.run(
         [str(python), '-I', '-c', 'import pysoa.version; print(pysoa.version.__version__)'],
-        capture_output=True, text=True, cwd='/', env=clean_environment(),
+        capture_output=True,
+        text=True,
+        cwd='/',
+        env=clean_environment(),
     )
     assert check.stdout.strip() == ORIGINAL_VERSION, f'{directory} is broken (delete it to rebuild):\n{check.stderr}'
     return str(python)

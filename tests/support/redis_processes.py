@@ -42,7 +42,7 @@ def redis_server_binary() -> str:
     binary = shutil.which('redis-server')
     if binary is None:
         raise RuntimeError(
-            'redis-server is not installed. The test command (bash scripts/test.sh) installs Debian\'s redis-server '
+            "redis-server is not installed. The test command (bash scripts/test.sh) installs Debian's redis-server "
             'package when run as root; otherwise install it yourself: apt-get install -y redis-server',
         )
     return binary
@@ -181,18 +181,20 @@ class SentinelCluster:
         self.sentinels: List[RedisServer] = []
         for index in range(3):
             port = free_port()
-            self.sentinels.append(RedisServer(
-                directory / f'sentinel-{index}',
-                port,
-                [
-                    'sentinel resolve-hostnames no',
-                    f'sentinel monitor {service_name} 127.0.0.1 {master_port} 2',
-                    f'sentinel down-after-milliseconds {service_name} 1000',
-                    f'sentinel failover-timeout {service_name} 4000',
-                    f'sentinel parallel-syncs {service_name} 1',
-                ],
-                sentinel=True,
-            ))
+            self.sentinels.append(
+                RedisServer(
+                    directory / f'sentinel-{index}',
+                    port,
+                    [
+                        'sentinel resolve-hostnames no',
+                        f'sentinel monitor {service_name} 127.0.0.1 {master_port} 2',
+                        f'sentinel down-after-milliseconds {service_name} 1000',
+                        f'sentinel failover-timeout {service_name} 4000',
+                        f'sentinel parallel-syncs {service_name} 1',
+                    ],
+                    sentinel=True,
+                )
+            )
 
     @property
     def sentinel_hosts(self) -> List[tuple]:  # type: ignore[type-arg]
@@ -203,13 +205,16 @@ class SentinelCluster:
         self.replica.start()
         wait_for(
             lambda: self.replica.client().info('replication').get('master_link_status') == 'up',
-            15, 'the replica to sync with the master',
+            15,
+            'the replica to sync with the master',
         )
         for sentinel in self.sentinels:
             sentinel.start()
         for sentinel in self.sentinels:
             wait_for(
-                functools.partial(self._sentinel_sees_everything, sentinel), 20, f'Sentinel on port {sentinel.port}',
+                functools.partial(self._sentinel_sees_everything, sentinel),
+                20,
+                f'Sentinel on port {sentinel.port}',
             )
         return self
 
@@ -244,7 +249,8 @@ class SentinelCluster:
         servers = {self.master.port: self.master, self.replica.port: self.replica}
         wait_for(
             lambda: servers[new_port].client().info('replication').get('role') == 'master',
-            15, 'the new master to take its role',
+            15,
+            'the new master to take its role',
         )
         return new_port
 
@@ -281,8 +287,21 @@ def make_tls_files(
         subprocess.run([openssl, *arguments], cwd=directory, check=True, capture_output=True)
 
     if authority is None:
-        run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-            '-subj', '/CN=PySOA test CA')
+        run(
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            'ca.key',
+            '-out',
+            'ca.crt',
+            '-days',
+            '2',
+            '-subj',
+            '/CN=PySOA test CA',
+        )
     else:
         files.ca_certificate = authority.ca_certificate
     ca_key = files.ca_certificate.with_suffix('.key')
@@ -292,7 +311,21 @@ def make_tls_files(
     if subject_alt_names:
         (directory / 'san.ext').write_text(f'subjectAltName={subject_alt_names}\n')
         names = ['-extfile', 'san.ext']
-    run('x509', '-req', '-in', 'server.csr', '-CA', str(files.ca_certificate), '-CAkey', str(ca_key),
-        '-CAcreateserial', '-out', 'server.crt', '-days', '2', *names)
+    run(
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        str(files.ca_certificate),
+        '-CAkey',
+        str(ca_key),
+        '-CAcreateserial',
+        '-out',
+        'server.crt',
+        '-days',
+        '2',
+        *names,
+    )
     os.chmod(files.server_key, 0o600)
     return files

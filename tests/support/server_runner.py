@@ -43,7 +43,9 @@ class ThreadedServer:
         self.server = server_class(server_class.settings_class(settings))
         self._stopping = threading.Event()
         self._thread = threading.Thread(
-            target=self._serve, name=f'test-server-{server_class.service_name}', daemon=True,
+            target=self._serve,
+            name=f'test-server-{server_class.service_name}',
+            daemon=True,
         )
         self.errors: List[BaseException] = []
 
@@ -96,7 +98,12 @@ class ServerProcess:
         # Output goes to a file, not a pipe: a chatty server can never block on a full pipe nobody reads.
         self._output = tempfile.TemporaryFile(mode='w+')
         self.process = subprocess.Popen(
-            self.command, env=self.env, cwd='/', stdout=self._output, stderr=subprocess.STDOUT, text=True,
+            self.command,
+            env=self.env,
+            cwd='/',
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + 30
         while not self.output().startswith('ready'):  # the server prints 'ready' once set up

@@ -40,7 +40,8 @@ def _import(name: str) -> ModuleType:
 def _defined_public_names(module: ModuleType) -> Set[str]:
     """The public classes and functions the module defines itself (not those it imports)."""
     return {
-        name for name, value in vars(module).items()
+        name
+        for name, value in vars(module).items()
         if not name.startswith('_')
         and (inspect.isclass(value) or inspect.isfunction(value))
         and getattr(value, '__module__', None) == module.__name__

@@ -29,8 +29,11 @@ def test_hashable_keys_a_dict() -> None:
 @pytest.mark.parametrize(
     ('orig_argv', 'argv', 'expected'),
     [
-        (['python', '-W', 'error', '-m', 'svc', '--fork', '2'], ['/x/svc/__main__.py', '--fork', '2'],
-         ['-W', 'error', '-m', 'svc']),
+        (
+            ['python', '-W', 'error', '-m', 'svc', '--fork', '2'],
+            ['/x/svc/__main__.py', '--fork', '2'],
+            ['-W', 'error', '-m', 'svc'],
+        ),
         (['python', '-X', 'dev', 'script.py', '-s', 'x'], ['script.py', '-s', 'x'], ['-X', 'dev']),
         (['python', 'script.py'], ['script.py'], []),
         (['python', '-c', 'pass', 'arg'], ['-c', 'arg'], ['-c', 'pass']),
@@ -38,7 +41,10 @@ def test_hashable_keys_a_dict() -> None:
     ],
 )
 def test_interpreter_arguments_exclude_script_and_program_arguments(
-    monkeypatch: pytest.MonkeyPatch, orig_argv: List[str], argv: List[str], expected: List[str],
+    monkeypatch: pytest.MonkeyPatch,
+    orig_argv: List[str],
+    argv: List[str],
+    expected: List[str],
 ) -> None:
     monkeypatch.setattr(sys, 'orig_argv', orig_argv, raising=False)
     monkeypatch.setattr(sys, 'argv', argv)

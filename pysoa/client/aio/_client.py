@@ -217,7 +217,9 @@ class AsyncClient:
             if service_name not in self.settings:
                 raise self.ImproperlyConfigured(f'Unrecognized service name "{service_name}"')
             handler = self.handlers[service_name] = self.handler_class(
-                service_name, self.settings[service_name], self._transport_classes[service_name],
+                service_name,
+                self.settings[service_name],
+                self._transport_classes[service_name],
             )
         return handler
 
@@ -276,7 +278,10 @@ class AsyncClient:
             actions=[a if isinstance(a, ActionRequest) else ActionRequest(**a) for a in actions],
             context=make_context_header(self.context, options.switches, options.correlation_id, options.context),
             control=make_control_header(
-                options.continue_on_error, options.control_extra, options.timeout, suppress_response,
+                options.continue_on_error,
+                options.control_extra,
+                options.timeout,
+                suppress_response,
             ),
         )
 
@@ -409,8 +414,12 @@ class AsyncClient:
         """
         options = CallOptions.__new__(
             CallOptions,
-            switches=switches, correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
-            control_extra=control_extra, timeout=message_expiry_in_seconds,
+            switches=switches,
+            correlation_id=correlation_id,
+            continue_on_error=continue_on_error,
+            context=context,
+            control_extra=control_extra,
+            timeout=message_expiry_in_seconds,
         )
         sent = await self._send(self._prepare(service_name, actions, options, suppress_response), options)
         assert sent.request_id is not None, 'a job sent has a request id'
@@ -478,8 +487,13 @@ class AsyncClient:
         """
         options = CallOptions.__new__(
             CallOptions,
-            expansions=expansions, raise_job_errors=raise_job_errors, raise_action_errors=raise_action_errors,
-            timeout=timeout, switches=switches, correlation_id=correlation_id, context=context,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            timeout=timeout,
+            switches=switches,
+            correlation_id=correlation_id,
+            context=context,
             control_extra=control_extra,
         )
         job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options)
@@ -507,12 +521,22 @@ class AsyncClient:
         :raises pysoa.client.errors.CallJobError: If the job failed (unless ``raise_job_errors=False``).
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
-        return await self._call(service_name, actions, CallOptions.__new__(
-            CallOptions,
-            expansions=expansions, raise_job_errors=raise_job_errors, raise_action_errors=raise_action_errors,
-            timeout=timeout, switches=switches, correlation_id=correlation_id, continue_on_error=continue_on_error,
-            context=context, control_extra=control_extra,
-        ))
+        return await self._call(
+            service_name,
+            actions,
+            CallOptions.__new__(
+                CallOptions,
+                expansions=expansions,
+                raise_job_errors=raise_job_errors,
+                raise_action_errors=raise_action_errors,
+                timeout=timeout,
+                switches=switches,
+                correlation_id=correlation_id,
+                continue_on_error=continue_on_error,
+                context=context,
+                control_extra=control_extra,
+            ),
+        )
 
     async def _call(
         self,
@@ -556,9 +580,15 @@ class AsyncClient:
         """
         options = CallOptions.__new__(
             CallOptions,
-            expansions=expansions, raise_job_errors=raise_job_errors, raise_action_errors=raise_action_errors,
-            catch_transport_errors=catch_transport_errors, timeout=timeout, switches=switches,
-            correlation_id=correlation_id, context=context, control_extra=control_extra,
+            expansions=expansions,
+            raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors,
+            catch_transport_errors=catch_transport_errors,
+            timeout=timeout,
+            switches=switches,
+            correlation_id=correlation_id,
+            context=context,
+            control_extra=control_extra,
         )
         jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
         return _actions_of_jobs(await self._call_parallel(jobs, options))
@@ -585,13 +615,22 @@ class AsyncClient:
         :param catch_transport_errors: Put transport exceptions in the results, in place of the responses they
                                        prevented, instead of raising them.
         """
-        return await self._call_parallel(jobs, CallOptions.__new__(
-            CallOptions,
-            expansions=expansions, raise_job_errors=raise_job_errors, raise_action_errors=raise_action_errors,
-            catch_transport_errors=catch_transport_errors, timeout=timeout, switches=switches,
-            correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
-            control_extra=control_extra,
-        ))
+        return await self._call_parallel(
+            jobs,
+            CallOptions.__new__(
+                CallOptions,
+                expansions=expansions,
+                raise_job_errors=raise_job_errors,
+                raise_action_errors=raise_action_errors,
+                catch_transport_errors=catch_transport_errors,
+                timeout=timeout,
+                switches=switches,
+                correlation_id=correlation_id,
+                continue_on_error=continue_on_error,
+                context=context,
+                control_extra=control_extra,
+            ),
+        )
 
     async def _call_parallel(self, jobs: Iterable[Mapping[str, Any]], options: CallOptions) -> List[ParallelJobResult]:
         started = asyncio.get_running_loop().time()

@@ -45,8 +45,11 @@ async def perform_expansions(
     plan = ExpansionPlan(converter, actions, options.expansions)
     # Each expansion request is a job of its own: the call's continue_on_error is about the call's job.
     request_options = CallOptions(
-        timeout=options.timeout, switches=options.switches, correlation_id=options.correlation_id,
-        context=options.context, control_extra=options.control_extra,
+        timeout=options.timeout,
+        switches=options.switches,
+        correlation_id=options.correlation_id,
+        context=options.context,
+        control_extra=options.control_extra,
     )
     while True:
         planned = plan.next_requests()

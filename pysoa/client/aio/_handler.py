@@ -94,7 +94,10 @@ class AsyncServiceHandler:
         self.metrics: MetricsRecorder = make_metrics_recorder(settings['metrics'])
         with self.metrics.timer('client.transport.initialize', resolution=_MICROSECONDS):
             self.transport: AsyncClientTransport = transport_class.from_settings(
-                settings['transport']['object'], service_name, self.metrics, **settings['transport'].get('kwargs', {}),
+                settings['transport']['object'],
+                service_name,
+                self.metrics,
+                **settings['transport'].get('kwargs', {}),
             )
         with self.metrics.timer('client.middleware.initialize', resolution=_MICROSECONDS):
             self.middleware: List[AsyncClientMiddleware] = [
@@ -163,7 +166,10 @@ class AsyncServiceHandler:
                 if self._plain:
                     with self.metrics.timer('client.send.excluding_middleware', resolution=_MICROSECONDS):
                         await self.transport.send_request_message(
-                            request_id, meta, job_request_to_dict(job_request), message_expiry_in_seconds,
+                            request_id,
+                            meta,
+                            job_request_to_dict(job_request),
+                            message_expiry_in_seconds,
                         )
                 else:
                     await self._send_request_stack(request_id, meta, job_request, message_expiry_in_seconds)
@@ -369,7 +375,8 @@ class AsyncServiceHandler:
             self.metrics.counter('client.receive.error.unwanted_response').increment()
             _logger.warning(
                 'Dropping response from service %s to request %r, which nobody is waiting for',
-                self.service_name, request_id,
+                self.service_name,
+                request_id,
             )
             return
         if isinstance(outcome, BaseException):
@@ -391,9 +398,11 @@ class AsyncServiceHandler:
             return
         self._closed = True
         self._deadlines.clear()
-        self._fail_all(ClientClosedError(
-            f'The AsyncClient was closed while this call waited for a response from service {self.service_name}',
-        ))
+        self._fail_all(
+            ClientClosedError(
+                f'The AsyncClient was closed while this call waited for a response from service {self.service_name}',
+            )
+        )
         receiver = self._receiver
         if receiver is not None:
             receiver.cancel()

@@ -26,7 +26,8 @@ AsyncClientRequestMiddlewareTask = Callable[[int, Dict[str, Any], JobRequest, Op
 """Sends a request: ``async (request_id, meta, job_request, message_expiry_in_seconds) -> None``."""
 
 AsyncClientResponseMiddlewareTask = Callable[
-    [Optional[float]], Awaitable[Tuple[Optional[int], Optional[JobResponse]]],
+    [Optional[float]],
+    Awaitable[Tuple[Optional[int], Optional[JobResponse]]],
 ]
 """Receives the next response: ``async (receive_timeout_in_seconds) -> (request_id, job_response)``."""
 

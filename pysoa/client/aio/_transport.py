@@ -132,10 +132,10 @@ class AsyncClientTransport(abc.ABC):
 
 
 ASYNC_TRANSPORTS: Dict[str, str] = {
-    'pysoa.common.transport.redis_gateway.client:RedisClientTransport':
-        'pysoa.common.transport.redis_gateway._async_client:AsyncRedisClientTransport',
-    'pysoa.common.transport.local:LocalClientTransport':
-        'pysoa.client.aio._local:AsyncLocalClientTransport',
+    'pysoa.common.transport.redis_gateway.client:RedisClientTransport': (
+        'pysoa.common.transport.redis_gateway._async_client:AsyncRedisClientTransport'
+    ),
+    'pysoa.common.transport.local:LocalClientTransport': 'pysoa.client.aio._local:AsyncLocalClientTransport',
 }
 """
 The asynchronous twin of each synchronous client transport, by import path (``module:Class``). A subclass of a

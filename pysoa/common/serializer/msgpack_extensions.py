@@ -67,9 +67,7 @@ def _ext(code: int, data: bytes) -> msgpack.ExtType:
 def _microseconds_since_epoch(value: datetime.datetime) -> int:
     # Exact integer arithmetic on the wall-clock fields (float seconds would lose microseconds far from 1970).
     seconds_into_day = (value.hour * 60 + value.minute) * 60 + value.second
-    return (
-        (value.toordinal() - _EPOCH_ORDINAL) * _MICROSECONDS_PER_DAY + seconds_into_day * 1000000 + value.microsecond
-    )
+    return (value.toordinal() - _EPOCH_ORDINAL) * _MICROSECONDS_PER_DAY + seconds_into_day * 1000000 + value.microsecond
 
 
 def _is_utc(tzinfo: datetime.tzinfo) -> bool:
@@ -163,7 +161,7 @@ def _decode_decimal(data: bytes) -> decimal.Decimal:
     (length,) = _LENGTH.unpack_from(data)
     if len(data) != _LENGTH.size + length:
         raise ValueError(f'Decimal extension announces {length} bytes of text but carries {len(data) - 2}')
-    return decimal.Decimal(data[_LENGTH.size:].decode('ascii'))
+    return decimal.Decimal(data[_LENGTH.size :].decode('ascii'))
 
 
 def _decode_amount(data: bytes) -> Amount:

@@ -44,13 +44,13 @@ class LocalClientTransportSchema(fields.Dictionary):
             fields.TypePath(base_classes=Server),
             fields.TypeReference(base_classes=Server),
             description='The server class to run, which must extend `Server`, or its import path '
-                        '(`module.name:ClassName`)',
+            '(`module.name:ClassName`)',
         ),
         'server_settings': fields.Any(
             fields.PythonPath(value_schema=fields.SchemalessDictionary(key_type=fields.UnicodeString())),
             fields.SchemalessDictionary(key_type=fields.UnicodeString()),
             description='The settings of the server, or the import path (`module.name:VARIABLE`) of a dict holding '
-                        'them; its `transport` setting is ignored',
+            'them; its `transport` setting is ignored',
         ),
     }
     description = 'The settings for the local client transport'

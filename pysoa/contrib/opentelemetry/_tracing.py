@@ -60,7 +60,7 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 TRACER_PROVIDER_FIELD = fields.PythonPath(
     value_schema=fields.ObjectInstance(TracerProvider),
     description='The import path (`module.name:VARIABLE`) of the OpenTelemetry `TracerProvider` to create spans with; '
-                'by default the global one (`opentelemetry.trace.get_tracer_provider()`)',
+    'by default the global one (`opentelemetry.trace.get_tracer_provider()`)',
 )
 
 
@@ -98,8 +98,8 @@ class TracerSource:
 def parent_context(context_header: Mapping[str, Any]) -> TraceContext:
     """The trace context a job's context header carries (an empty one, meaning "start a trace", if none)."""
     carrier = {
-        key: value for key, value in ((TRACEPARENT, context_header.get(TRACEPARENT)),
-                                      (TRACESTATE, context_header.get(TRACESTATE)))
+        key: value
+        for key, value in ((TRACEPARENT, context_header.get(TRACEPARENT)), (TRACESTATE, context_header.get(TRACESTATE)))
         if isinstance(value, str)
     }
     return _PROPAGATOR.extract(carrier)

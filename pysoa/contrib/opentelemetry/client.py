@@ -53,16 +53,18 @@ __all__ = (
 _MIDDLEWARE_PATH = 'pysoa.contrib.opentelemetry:OpenTelemetryClientMiddleware'
 
 
-@fields.ClassConfigurationSchema.provider(fields.Dictionary(
-    {
-        'service_name': fields.UnicodeString(
-            description='The name of the service these settings are for (clients do not tell it to middleware)',
-        ),
-        'tracer_provider': TRACER_PROVIDER_FIELD,
-    },
-    optional_keys=('tracer_provider',),
-    description='The settings of the OpenTelemetry client middleware',
-))
+@fields.ClassConfigurationSchema.provider(
+    fields.Dictionary(
+        {
+            'service_name': fields.UnicodeString(
+                description='The name of the service these settings are for (clients do not tell it to middleware)',
+            ),
+            'tracer_provider': TRACER_PROVIDER_FIELD,
+        },
+        optional_keys=('tracer_provider',),
+        description='The settings of the OpenTelemetry client middleware',
+    )
+)
 class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
     """
     Traces every job a client sends to a service with a ``CLIENT`` span, from sending the request until its response
@@ -125,8 +127,11 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
     def response(self, get_response: ClientResponseMiddlewareTask) -> ClientResponseMiddlewareTask:
         outstanding = self._outstanding
 
-        def traced_receive(receive_timeout_in_seconds: Optional[int] = None) -> Tuple[
-            Optional[int], Optional[JobResponse],
+        def traced_receive(
+            receive_timeout_in_seconds: Optional[int] = None,
+        ) -> Tuple[
+            Optional[int],
+            Optional[JobResponse],
         ]:
             if not outstanding:
                 return get_response(receive_timeout_in_seconds)
@@ -169,8 +174,11 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
     def async_response(self, get_response: AsyncClientResponseMiddlewareTask) -> AsyncClientResponseMiddlewareTask:
         outstanding = self._outstanding
 
-        async def traced_receive(receive_timeout_in_seconds: Optional[float] = None) -> Tuple[
-            Optional[int], Optional[JobResponse],
+        async def traced_receive(
+            receive_timeout_in_seconds: Optional[float] = None,
+        ) -> Tuple[
+            Optional[int],
+            Optional[JobResponse],
         ]:
             if not outstanding:
                 return await get_response(receive_timeout_in_seconds)
@@ -195,7 +203,10 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
         # client carries (in a traced server: the action's) is.
         parent = None if trace.get_current_span().get_span_context().is_valid else parent_context(context_header)
         span = tracer.start_span(
-            f'{self._service_name}/{method}', context=parent, kind=SpanKind.CLIENT, attributes=attributes,
+            f'{self._service_name}/{method}',
+            context=parent,
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
         )
         write_trace_context(span, context_header)
         return span

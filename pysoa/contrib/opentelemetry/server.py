@@ -47,16 +47,18 @@ from pysoa.server.types import (
 __all__ = ('OpenTelemetryServerMiddleware',)
 
 
-@fields.ClassConfigurationSchema.provider(fields.Dictionary(
-    {
-        'service_name': fields.UnicodeString(
-            description="The service's name in the spans (`rpc.service`); by default the server's `service_name`",
-        ),
-        'tracer_provider': TRACER_PROVIDER_FIELD,
-    },
-    optional_keys=('service_name', 'tracer_provider'),
-    description='The settings of the OpenTelemetry server middleware',
-))
+@fields.ClassConfigurationSchema.provider(
+    fields.Dictionary(
+        {
+            'service_name': fields.UnicodeString(
+                description="The service's name in the spans (`rpc.service`); by default the server's `service_name`",
+            ),
+            'tracer_provider': TRACER_PROVIDER_FIELD,
+        },
+        optional_keys=('service_name', 'tracer_provider'),
+        description='The settings of the OpenTelemetry server middleware',
+    )
+)
 class OpenTelemetryServerMiddleware(ServerMiddleware):
     """
     Traces every job a server runs with a ``SERVER`` span, and every action of it with an ``INTERNAL`` span inside

@@ -109,7 +109,11 @@ class MetricStore(Collector):
                 metric = Gauge(name, description, label_names, registry=None, multiprocess_mode='livesum')
             else:
                 metric = Histogram(
-                    name, description, label_names, registry=None, buckets=buckets or Histogram.DEFAULT_BUCKETS,
+                    name,
+                    description,
+                    label_names,
+                    registry=None,
+                    buckets=buckets or Histogram.DEFAULT_BUCKETS,
                 )
             self._metrics[key] = metric
             if not self._registered:

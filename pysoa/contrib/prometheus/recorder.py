@@ -40,12 +40,29 @@ __all__ = (
 )
 
 DEFAULT_TIMER_BUCKETS: Tuple[float, ...] = (
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
 )
 """The buckets of timers, in seconds: from 100 microseconds (a local call) to a minute."""
 
 DEFAULT_HISTOGRAM_BUCKETS: Tuple[float, ...] = tuple(
-    float(mantissa * 10 ** exponent) for exponent in range(7) for mantissa in (1, 2, 5)
+    float(mantissa * 10**exponent) for exponent in range(7) for mantissa in (1, 2, 5)
 )
 """The buckets of histograms (sizes and counts): 1, 2, 5, 10, 20, 50, ... 5,000,000."""
 
@@ -54,18 +71,22 @@ def _buckets_field(what: str) -> fields.List:
     return fields.List(fields.Float(gt=0), min_length=1, description=f'The upper bounds of the buckets of {what}')
 
 
-@fields.ClassConfigurationSchema.provider(fields.Dictionary(
-    {
-        'prefix': fields.Nullable(fields.UnicodeString(
-            description='What the Prometheus name of every metric starts with (followed by an underscore); none if '
-                        'null (default: `pysoa`)',
-        )),
-        'timer_buckets': _buckets_field('timers, in seconds'),
-        'histogram_buckets': _buckets_field('histograms'),
-    },
-    optional_keys=('prefix', 'timer_buckets', 'histogram_buckets'),
-    description='The settings of the Prometheus metrics recorder',
-))
+@fields.ClassConfigurationSchema.provider(
+    fields.Dictionary(
+        {
+            'prefix': fields.Nullable(
+                fields.UnicodeString(
+                    description='What the Prometheus name of every metric starts with (followed by an underscore); '
+                    'none if null (default: `pysoa`)',
+                )
+            ),
+            'timer_buckets': _buckets_field('timers, in seconds'),
+            'histogram_buckets': _buckets_field('histograms'),
+        },
+        optional_keys=('prefix', 'timer_buckets', 'histogram_buckets'),
+        description='The settings of the Prometheus metrics recorder',
+    )
+)
 class PrometheusMetricsRecorder(MetricsRecorder):
     """
     A PyMetrics recorder, for the ``metrics`` setting of servers and clients, that records PySOA's metrics into
@@ -141,12 +162,18 @@ class PrometheusMetricsRecorder(MetricsRecorder):
         labels = sorted((label_name(str(tag)), _label_value(value)) for tag, value in tags.items())
         if kind == 'timer':
             child = store.child(
-                'histogram', metric_name(self.prefix, f'{name}_seconds'), f'The PySOA timer {name}, in seconds',
-                labels, self.timer_buckets,
+                'histogram',
+                metric_name(self.prefix, f'{name}_seconds'),
+                f'The PySOA timer {name}, in seconds',
+                labels,
+                self.timer_buckets,
             )
         elif kind == 'histogram':
             child = store.child(
-                'histogram', metric_name(self.prefix, name), f'The PySOA histogram {name}', labels,
+                'histogram',
+                metric_name(self.prefix, name),
+                f'The PySOA histogram {name}',
+                labels,
                 self.histogram_buckets,
             )
         else:

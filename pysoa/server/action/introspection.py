@@ -52,6 +52,7 @@ class IntrospectedServer(Protocol):
     def get_action_factory(self, action_name: str) -> Optional[ActionType]:
         """The factory of the named action, built-in actions included."""
 
+
 _SWITCHED_NAME = re.compile(r'^(?P<name>.+)\[(?:switch:(?P<switch>-?\d+)|(?P<default>DEFAULT))\]$')
 
 
@@ -117,11 +118,15 @@ class IntrospectionAction(Action):
             'action_names': fields.List(fields.UnicodeString(), description='The names of the described actions'),
             'actions': fields.SchemalessDictionary(
                 key_type=fields.UnicodeString(),
-                value_type=fields.Dictionary({
-                    'documentation': fields.Nullable(fields.UnicodeString()),
-                    'request_schema': fields.Nullable(fields.SchemalessDictionary(key_type=fields.UnicodeString())),
-                    'response_schema': fields.Nullable(fields.SchemalessDictionary(key_type=fields.UnicodeString())),
-                }),
+                value_type=fields.Dictionary(
+                    {
+                        'documentation': fields.Nullable(fields.UnicodeString()),
+                        'request_schema': fields.Nullable(fields.SchemalessDictionary(key_type=fields.UnicodeString())),
+                        'response_schema': fields.Nullable(
+                            fields.SchemalessDictionary(key_type=fields.UnicodeString())
+                        ),
+                    }
+                ),
                 description='Each described action, by name',
             ),
         },
@@ -150,9 +155,7 @@ class IntrospectionAction(Action):
         actions: Dict[str, Any] = dict(self.server.action_class_map)
         for built_in in ('introspect', 'status'):
             if built_in not in actions:
-                actions[built_in] = (
-                    type(self) if built_in == 'introspect' else self.server.get_action_factory(built_in)
-                )
+                actions[built_in] = type(self) if built_in == 'introspect' else self.server.get_action_factory(built_in)
         entries: Dict[str, Dict[str, Any]] = {}
         for name, action in actions.items():
             if _is_switched(action):
@@ -178,9 +181,13 @@ class IntrospectionAction(Action):
         }
         if selected:
             return selected
-        raise ActionError([Error(
-            code=ERROR_CODE_INVALID,
-            message='Action not defined in service',
-            field='action_name',
-            is_caller_error=True,
-        )])
+        raise ActionError(
+            [
+                Error(
+                    code=ERROR_CODE_INVALID,
+                    message='Action not defined in service',
+                    field='action_name',
+                    is_caller_error=True,
+                )
+            ]
+        )

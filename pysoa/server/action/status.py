@@ -99,7 +99,7 @@ class BaseStatusAction(Action):
         {
             'verbose': fields.Boolean(
                 description='Whether to run the health checks and return the `healthcheck` response field; defaults '
-                            'to true, so set it to false for a quick version check',
+                'to true, so set it to false for a quick version check',
             ),
         },
         optional_keys=('verbose',),
@@ -228,24 +228,30 @@ class BaseStatusAction(Action):
         for name, response in zip(service_names, responses):
             code_prefix = name.upper()
             if isinstance(response, BaseException):
-                problems.append(CheckMethodStatus(
-                    True,
-                    f'{code_prefix}_TRANSPORT_ERROR',
-                    f'Transport error calling the status action of service {name}: {_describe_exception(response)}',
-                ))
+                problems.append(
+                    CheckMethodStatus(
+                        True,
+                        f'{code_prefix}_TRANSPORT_ERROR',
+                        f'Transport error calling the status action of service {name}: {_describe_exception(response)}',
+                    )
+                )
             elif response.errors:
-                problems.append(CheckMethodStatus(
-                    True,
-                    f'{code_prefix}_CALL_ERROR',
-                    f'Job error calling the status action of service {name}: {_describe_errors(response.errors)}',
-                ))
+                problems.append(
+                    CheckMethodStatus(
+                        True,
+                        f'{code_prefix}_CALL_ERROR',
+                        f'Job error calling the status action of service {name}: {_describe_errors(response.errors)}',
+                    )
+                )
             elif not response.actions or response.actions[0].errors:
-                problems.append(CheckMethodStatus(
-                    True,
-                    f'{code_prefix}_STATUS_ERROR',
-                    f'The status action of service {name} failed: '
-                    f'{_describe_errors(response.actions[0].errors) if response.actions else "no action response"}',
-                ))
+                problems.append(
+                    CheckMethodStatus(
+                        True,
+                        f'{code_prefix}_STATUS_ERROR',
+                        f'The status action of service {name} failed: '
+                        f'{_describe_errors(response.actions[0].errors) if response.actions else "no action response"}',
+                    )
+                )
             else:
                 services[name] = response.actions[0].body
         return problems

@@ -42,6 +42,7 @@ except ImportError:  # removed in Django 4.1
 
 
 if _PyLibMCCache is not None:
+
     class PySOAPyLibMCCache(_PyLibMCCache):  # type: ignore[misc]
         """A memcached cache (pylibmc) that keeps its connections between jobs and closes them at shutdown."""
 
@@ -51,6 +52,7 @@ if _PyLibMCCache is not None:
 
 
 if _MemcachedCache is not None:
+
     class PySOAMemcachedCache(_MemcachedCache):  # type: ignore[misc]
         """A memcached cache (python-memcached) that keeps its connections between jobs and closes them at shutdown."""
 

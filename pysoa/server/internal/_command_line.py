@@ -36,7 +36,7 @@ def program_name() -> str:
     if main_spec is not None and main_spec.name:
         name = main_spec.name
         if name.endswith('.__main__'):
-            name = name[:-len('.__main__')]
+            name = name[: -len('.__main__')]
         return f'python -m {name}'
     return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else 'python -m <service>'
 
@@ -65,49 +65,79 @@ def service_argument_parser(service_name: Optional[str], use_django: bool) -> ar
     )
     if use_django:
         parser.add_argument(
-            '-s', '--settings', required='DJANGO_SETTINGS_MODULE' not in os.environ, metavar='MODULE',
+            '-s',
+            '--settings',
+            required='DJANGO_SETTINGS_MODULE' not in os.environ,
+            metavar='MODULE',
             help='the Django settings module, whose SOA_SERVER_SETTINGS are the server settings (default: '
-                 '$DJANGO_SETTINGS_MODULE)',
+            '$DJANGO_SETTINGS_MODULE)',
         )
     else:
         parser.add_argument(
-            '-s', '--settings', required=True, metavar='MODULE',
+            '-s',
+            '--settings',
+            required=True,
+            metavar='MODULE',
             help='the settings module (its SOA_SERVER_SETTINGS or settings variable holds the server settings)',
         )
     parser.add_argument(
-        '-d', '--daemon', action='store_true',
+        '-d',
+        '--daemon',
+        action='store_true',
         help='run the server process as a daemon (fork once; the parent prints the PID and exits)',
     )
     parser.add_argument(
-        '-f', '--fork-processes', '--fork', dest='fork_processes', type=int, default=0, metavar='N',
+        '-f',
+        '--fork-processes',
+        '--fork',
+        dest='fork_processes',
+        type=int,
+        default=0,
+        metavar='N',
         help='the number of worker processes to fork (more than 1 to fork; capped at 5 per CPU)',
     )
     parser.add_argument('--no-respawn', action='store_true', help='with --fork, do not restart workers that exit')
     parser.add_argument(
-        '--hung-worker-timeout', type=_seconds, default=None, metavar='SECONDS',
+        '--hung-worker-timeout',
+        type=_seconds,
+        default=None,
+        metavar='SECONDS',
         help='with --fork, kill (and replace) a worker that handles one request for longer, and send its caller a '
-             'JOB_TIMEOUT error (default: harakiri timeout + shutdown grace + 10 seconds, off if harakiri is off; '
-             '0: off)',
+        'JOB_TIMEOUT error (default: harakiri timeout + shutdown grace + 10 seconds, off if harakiri is off; '
+        '0: off)',
     )
     parser.add_argument(
-        '--startup-timeout', type=_seconds, default=DEFAULT_STARTUP_TIMEOUT, metavar='SECONDS',
+        '--startup-timeout',
+        type=_seconds,
+        default=DEFAULT_STARTUP_TIMEOUT,
+        metavar='SECONDS',
         help='with --fork, kill (and replace) a worker that is not ready this long after it started (default: '
-             '%(default)g; 0: off)',
+        '%(default)g; 0: off)',
     )
     parser.add_argument(
-        '--shutdown-timeout', type=_seconds, default=DEFAULT_SHUTDOWN_TIMEOUT, metavar='SECONDS',
+        '--shutdown-timeout',
+        type=_seconds,
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metavar='SECONDS',
         help='with --fork, kill the workers still running this long after a stop signal (default: %(default)g; '
-             '0: wait for them)',
+        '0: wait for them)',
     )
     parser.add_argument(
-        '--metrics-port', type=metrics_address, default=None, metavar='[HOST:]PORT',
+        '--metrics-port',
+        type=metrics_address,
+        default=None,
+        metavar='[HOST:]PORT',
         help='serve the metrics of the pysoa.contrib.prometheus recorder over HTTP on this port (of every interface '
-             'unless HOST is given), for Prometheus to scrape; with --fork, the supervisor serves those of all workers',
+        'unless HOST is given), for Prometheus to scrape; with --fork, the supervisor serves those of all workers',
     )
     parser.add_argument(
-        '--use-file-watcher', nargs='?', const='', default=None, metavar='MODULE[,MODULE...]',
+        '--use-file-watcher',
+        nargs='?',
+        const='',
+        default=None,
+        metavar='MODULE[,MODULE...]',
         help='restart the server when its code changes (development only); optionally only for modules whose names '
-             'start with these comma-separated prefixes',
+        'start with these comma-separated prefixes',
     )
     return parser
 

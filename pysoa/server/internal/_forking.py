@@ -87,7 +87,10 @@ def _accepts_request_hook(server_class: Type['Server']) -> bool:
 
 
 def _run_worker(
-    server_class: Type['Server'], index: int, signal_handlers: Dict[int, Any], states: WorkerStateTable,
+    server_class: Type['Server'],
+    index: int,
+    signal_handlers: Dict[int, Any],
+    states: WorkerStateTable,
 ) -> None:
     # A worker starts with the signal handling the process had before it began forking (not the supervisor's, nor
     # the ignoring while spawning), so a stop signal arriving before the server installs its own handlers stops it.
@@ -197,8 +200,9 @@ class _Supervisor:
             return
         request = self.states.busy_request(index)
         if request is None:
-            _print(f'{worker.name(index)} exited while handling a request that it could not record; it cannot be '
-                   f'answered.')
+            _print(
+                f'{worker.name(index)} exited while handling a request that it could not record; it cannot be answered.'
+            )
             return
         if not request.wants_response:
             return
@@ -206,7 +210,10 @@ class _Supervisor:
         if error is None:
             error = exited_error(worker.process.exitcode)
         answering = threading.Thread(
-            target=self.answer, args=(worker.name(index), request, error), name=f'pysoa-answer-{index}', daemon=True,
+            target=self.answer,
+            args=(worker.name(index), request, error),
+            name=f'pysoa-answer-{index}',
+            daemon=True,
         )
         answering.start()
         with self.lock:
@@ -318,10 +325,13 @@ def run_forked_workers(
         settings = load_server_settings(server_class)
     except UnavailableSettingsError as e:
         settings = None
-        _print(f'WARNING: The supervisor could not load the server settings ({e}); it cannot answer for workers '
-               f'that hang or die.')
+        _print(
+            f'WARNING: The supervisor could not load the server settings ({e}); it cannot answer for workers '
+            f'that hang or die.'
+        )
     limits = WatchdogLimits(
-        hung_worker_timeout=default_hung_worker_timeout(settings) if hung_worker_timeout is None
+        hung_worker_timeout=default_hung_worker_timeout(settings)
+        if hung_worker_timeout is None
         else hung_worker_timeout,
         startup_timeout=startup_timeout,
         shutdown_timeout=shutdown_timeout,

@@ -22,7 +22,7 @@ OLDEST_CLIENT_VERSION = (0, 40, 0)
 
 # Real versions are three small numbers; anything far beyond that is junk, not a version.
 _MAX_VERSION_PARTS = 8
-_MAX_VERSION_PART = 2 ** 31 - 1
+_MAX_VERSION_PART = 2**31 - 1
 _MAX_VERSION_PART_DIGITS = len(str(_MAX_VERSION_PART))
 
 

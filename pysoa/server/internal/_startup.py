@@ -23,7 +23,9 @@ __all__ = (
 
 
 def parse_server_arguments(
-    service_name: str, use_django: bool, argv: Optional[Sequence[str]] = None,
+    service_name: str,
+    use_django: bool,
+    argv: Optional[Sequence[str]] = None,
 ) -> argparse.Namespace:
     """
     Parse the service's command line (by default ``sys.argv[1:]``): every option of a service, those of

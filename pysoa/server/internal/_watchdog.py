@@ -91,8 +91,9 @@ def load_server_settings(server_class: Type['Server']) -> ServerSettings:
     """
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # a usage error is the workers' to report
-            arguments = parse_server_arguments(server_class.service_name or server_class.__name__,
-                                               server_class.use_django)
+            arguments = parse_server_arguments(
+                server_class.service_name or server_class.__name__, server_class.use_django
+            )
         if server_class.use_django:
             data = load_django_server_settings()
         else:
@@ -135,8 +136,9 @@ def judge_worker(
         return None
     if status.phase == WorkerPhase.STARTING:
         if limits.startup_timeout and now - started_at > limits.startup_timeout:
-            return Kill('startup', f'did not report ready within {_seconds(limits.startup_timeout)} '
-                                   f'(--startup-timeout)', None)
+            return Kill(
+                'startup', f'did not report ready within {_seconds(limits.startup_timeout)} (--startup-timeout)', None
+            )
     elif status.phase == WorkerPhase.BUSY:
         busy_for = now - status.since
         if (
@@ -152,8 +154,8 @@ def judge_worker(
                 Error(
                     code=ERROR_CODE_JOB_TIMEOUT,
                     message=f'The server process handling this job hung: it was still busy after '
-                            f'{_seconds(limits.hung_worker_timeout)} and was killed. The job may have been partly '
-                            f'carried out.',
+                    f'{_seconds(limits.hung_worker_timeout)} and was killed. The job may have been partly '
+                    f'carried out.',
                     is_caller_error=False,
                 ),
             )
@@ -168,7 +170,7 @@ def shutdown_kill(limits: WatchdogLimits) -> Kill:
         Error(
             code=ERROR_CODE_JOB_TIMEOUT,
             message=f'The server process handling this job was still busy {_seconds(limits.shutdown_timeout)} after '
-                    f'the service was told to stop, and was killed. The job may have been partly carried out.',
+            f'the service was told to stop, and was killed. The job may have been partly carried out.',
             is_caller_error=False,
         ),
     )
@@ -186,6 +188,6 @@ def exited_error(exit_code: Optional[int]) -> Error:
     return Error(
         code=ERROR_CODE_SERVER_ERROR,
         message=f'The server process handling this job {how} before responding. The job may have been partly '
-                f'carried out.',
+        f'carried out.',
         is_caller_error=False,
     )

@@ -126,12 +126,16 @@ class WorkerReplier:
     def _send(self, settings: ServerSettings, request: BusyRequest, error: Error) -> None:
         context = {'correlation_id': request.correlation_id} if request.correlation_id else {}
         body = job_response_to_dict(
-            JobResponse(errors=[error], context=context), client_version_from_meta(request.meta),
+            JobResponse(errors=[error], context=context),
+            client_version_from_meta(request.meta),
         )
         transport_settings = settings['transport']
         # Between start_receiving() and stop_receiving(), which it is never told, a transport may start receiving
         # the next request as it sends a response: this one only sends.
         transport: ServerTransport = transport_settings['object'](
-            self.service_name, free_metrics, 1, **transport_settings.get('kwargs', {}),
+            self.service_name,
+            free_metrics,
+            1,
+            **transport_settings.get('kwargs', {}),
         )
         transport.send_response_message(request.request_id, request.meta, body)

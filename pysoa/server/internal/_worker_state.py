@@ -132,7 +132,7 @@ class WorkerStateTable:
             if sequence % 2 or phase != WorkerPhase.BUSY or not 0 < length <= _PAYLOAD_CAPACITY:
                 return None
             start = offset + _HEADER.size
-            payload = self._memory[start:start + length]
+            payload = self._memory[start : start + length]
             if _SEQUENCE.unpack_from(self._memory, offset)[0] == sequence:
                 return _decode_request(payload)
         return None
@@ -158,7 +158,7 @@ class WorkerStateWriter:
         _SEQUENCE.pack_into(self._memory, self._offset, sequence)
         if payload:
             start = self._offset + _HEADER.size
-            self._memory[start:start + len(payload)] = payload
+            self._memory[start : start + len(payload)] = payload
         _HEADER.pack_into(self._memory, self._offset, sequence, phase, time.monotonic(), len(payload))
         self._sequence = sequence + 1
         _SEQUENCE.pack_into(self._memory, self._offset, self._sequence)

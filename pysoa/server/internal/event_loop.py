@@ -28,7 +28,7 @@ __all__ = (
 coroutine_middleware_config = fields.List(
     fields.ClassConfigurationSchema(base_class=CoroutineMiddleware),
     description='The list of all `CoroutineMiddleware` classes that should be applied to the coroutines run by '
-                '`request.run_coroutine` in this server, in order from outermost to innermost',
+    '`request.run_coroutine` in this server, in order from outermost to innermost',
 )
 
 _logger = logging.getLogger('pysoa.async')

@@ -132,6 +132,7 @@ __all__ = (
     'ServicePlanTestCase',
 )
 
+
 class FixtureTestCaseData(NamedTuple):
     """One test case of a fixture file, as collected into a pytest test."""
 
@@ -317,16 +318,27 @@ class ServicePlanTestCase(PyTestServerTestCase):
     def set_up_test_case(self, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]], **kwargs: Any) -> None:
         """Called before each test case."""
 
-    def tear_down_test_case(self, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]],
-                            **kwargs: Any) -> None:
+    def tear_down_test_case(self, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]], **kwargs: Any) -> None:
         """Called after each test case (also when it failed)."""
 
-    def set_up_test_case_action(self, action_name: str, action_case: Dict[str, Any], test_case: Dict[str, Any],
-                                test_fixture: List[Dict[str, Any]], **kwargs: Any) -> None:
+    def set_up_test_case_action(
+        self,
+        action_name: str,
+        action_case: Dict[str, Any],
+        test_case: Dict[str, Any],
+        test_fixture: List[Dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
         """Called before each action case is called."""
 
-    def tear_down_test_case_action(self, action_name: str, action_case: Dict[str, Any], test_case: Dict[str, Any],
-                                   test_fixture: List[Dict[str, Any]], **kwargs: Any) -> None:
+    def tear_down_test_case_action(
+        self,
+        action_name: str,
+        action_case: Dict[str, Any],
+        test_case: Dict[str, Any],
+        test_fixture: List[Dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
         """Called after each action case (also when it failed)."""
 
     @staticmethod
@@ -342,9 +354,10 @@ class ServicePlanTestCase(PyTestServerTestCase):
         test_case = copy.deepcopy(parsed_test_case)
         try:
             if state is None:
-                raise set_fixture_line(StatusError(
-                    f'Test fixture {data.fixture_name} not set up (does setup_method call super()?)'
-                ), test_case['line_number'])
+                raise set_fixture_line(
+                    StatusError(f'Test fixture {data.fixture_name} not set up (does setup_method call super()?)'),
+                    test_case['line_number'],
+                )
             state.results.append(self._run_test_case(test_case, data.test_fixture))
             if data.is_last_fixture_case:
                 for directive in _directives():
@@ -397,8 +410,10 @@ class ServicePlanTestCase(PyTestServerTestCase):
             raise
         finally:
             steps: List[Tuple[Callable[[], None], Optional[int]]] = [
-                (lambda d=directive: d.tear_down_test_case(test_case, test_fixture),  # type: ignore[misc]
-                 _directive_line(test_case, directive, line))
+                (
+                    lambda d=directive: d.tear_down_test_case(test_case, test_fixture),  # type: ignore[misc]
+                    _directive_line(test_case, directive, line),
+                )
                 for directive in reversed(directives)
             ]
             steps.append((lambda: self.tear_down_test_case(test_case, test_fixture), line))
@@ -412,8 +427,9 @@ class ServicePlanTestCase(PyTestServerTestCase):
             responses.setdefault(action, {})[int(index)] = action_response.body
         return responses, self.model_constants
 
-    def _run_action_case(self, action_path: str, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]],
-                         results: Dict[str, Any]) -> None:
+    def _run_action_case(
+        self, action_path: str, test_case: Dict[str, Any], test_fixture: List[Dict[str, Any]], results: Dict[str, Any]
+    ) -> None:
         from pysoa.test.plan.grammar.data_types import resolve_clock_values
         from pysoa.test.plan.grammar.tools import substitute_variables
 
@@ -443,21 +459,36 @@ class ServicePlanTestCase(PyTestServerTestCase):
             for directive in directives:
                 with _at_fixture_line(_directive_line(action_case, directive, line)):
                     directive.assert_test_case_action_results(
-                        action_name, action_case, test_case, test_fixture, action_response, job_response, action_path,
+                        action_name,
+                        action_case,
+                        test_case,
+                        test_fixture,
+                        action_response,
+                        job_response,
+                        action_path,
                     )
         except BaseException:
             failed = True
             raise
         finally:
             steps: List[Tuple[Callable[[], None], Optional[int]]] = [
-                (lambda d=directive: d.tear_down_test_case_action(  # type: ignore[misc]
-                    action_name, action_case, test_case, test_fixture,
-                ), _directive_line(action_case, directive, line))
+                (
+                    lambda d=directive: d.tear_down_test_case_action(  # type: ignore[misc]
+                        action_name,
+                        action_case,
+                        test_case,
+                        test_fixture,
+                    ),
+                    _directive_line(action_case, directive, line),
+                )
                 for directive in reversed(directives)
             ]
-            steps.append((
-                lambda: self.tear_down_test_case_action(action_name, action_case, test_case, test_fixture), line,
-            ))
+            steps.append(
+                (
+                    lambda: self.tear_down_test_case_action(action_name, action_case, test_case, test_fixture),
+                    line,
+                )
+            )
             self._run_tear_downs(steps, failed)
 
     def _call_plan_action(self, action_name: str, action_case: Dict[str, Any]) -> JobResponse:

@@ -9,9 +9,7 @@ import types
 from typing import NoReturn
 
 
-__all__ = (
-    'raise_at_fixture_line',
-)
+__all__ = ('raise_at_fixture_line',)
 
 _ERROR_NAME = '__pysoa_plan_error__'
 # The `raise` starts the line (explicit line joining keeps it in the function) and spans more than any fixture line,
@@ -33,8 +31,7 @@ def _raiser_code(file_name: str, first_line: int, line: int, name: str) -> types
     return code
 
 
-def raise_at_fixture_line(exception: BaseException, file_name: str, first_line: int, line: int,
-                          name: str) -> NoReturn:
+def raise_at_fixture_line(exception: BaseException, file_name: str, first_line: int, line: int, name: str) -> NoReturn:
     """Re-raise ``exception`` from a frame at ``file_name:line`` (in a function ``name`` starting at ``first_line``)."""
     raiser = types.FunctionType(_raiser_code(file_name, first_line, line, name), {_ERROR_NAME: exception}, name)
     raiser()

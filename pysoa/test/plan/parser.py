@@ -41,9 +41,7 @@ from pysoa.test.plan.grammar.directive import (
 )
 
 
-__all__ = (
-    'ServiceTestPlanFixtureParser',
-)
+__all__ = ('ServiceTestPlanFixtureParser',)
 
 
 class _Line(NamedTuple):
@@ -133,7 +131,7 @@ def _directive_grammars() -> List[Tuple[Type[Directive], ParserElement]]:
 
 
 def _expected(message: str) -> str:
-    message = message[len('Expected '):] if message.startswith('Expected ') else message
+    message = message[len('Expected ') :] if message.startswith('Expected ') else message
     return {'end of text': 'end of line', 'StringEnd': 'end of line'}.get(message, message)
 
 
@@ -159,8 +157,11 @@ class ServiceTestPlanFixtureParser:
     def _error(self, message: str, line: _Line, offset: Optional[int] = None) -> FixtureSyntaxError:
         number, column = line.locate(offset) if offset is not None else (line.number, 0)
         physical = self._physical_lines[number - 1]
-        where = f'{self.fixture_file_name}:{number}:{column + 1}' if offset is not None else \
-            f'{self.fixture_file_name}:{number}'
+        where = (
+            f'{self.fixture_file_name}:{number}:{column + 1}'
+            if offset is not None
+            else f'{self.fixture_file_name}:{number}'
+        )
         return FixtureSyntaxError(f'{where}: {message}', self.fixture_file_name, number, column + 1, physical)
 
     def _match(self, line: _Line) -> _Event:
@@ -192,7 +193,11 @@ class ServiceTestPlanFixtureParser:
         case: Dict[str, Any] = test_case if action_path is None else test_case[action_path]
         try:
             event.directive().ingest_from_parsed_test_fixture(
-                case, test_case, event.results, self.fixture_file_name, event.line.number,
+                case,
+                test_case,
+                event.results,
+                self.fixture_file_name,
+                event.line.number,
             )
         except FixtureSyntaxError as e:
             if getattr(e, 'needs_column', False) and e.lineno == event.line.number:

@@ -47,10 +47,12 @@ class RefuseAction(Action):
     """Always fails, with two errors."""
 
     def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
-        raise ActionError([
-            Error(code='NOT_FOUND', message='No such user', field='user_id'),
-            Error(code='FORBIDDEN', message='Not yours\nto see'),
-        ])
+        raise ActionError(
+            [
+                Error(code='NOT_FOUND', message='No such user', field='user_id'),
+                Error(code='FORBIDDEN', message='Not yours\nto see'),
+            ]
+        )
 
 
 class StatusAction(BaseStatusAction):
@@ -62,8 +64,10 @@ class StatusAction(BaseStatusAction):
         path = os.environ.get(UNHEALTHY_FILE_VARIABLE, '')
         self.diagnostics['flag_file'] = path
         if path and os.path.exists(path):
-            return [CheckMethodStatus(True, 'FLAGGED', 'The flag file exists'),
-                    CheckMethodStatus(False, 'SLOW_DISK', 'The disk is slow')]
+            return [
+                CheckMethodStatus(True, 'FLAGGED', 'The flag file exists'),
+                CheckMethodStatus(False, 'SLOW_DISK', 'The disk is slow'),
+            ]
         return None
 
 

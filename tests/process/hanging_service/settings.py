@@ -11,10 +11,12 @@ SOA_SERVER_SETTINGS = {
             'prefix': None,
             'config': {
                 'version': 2,
-                'publishers': [{
-                    'path': 'pymetrics.publishers.logging:LogPublisher',
-                    'kwargs': {'log_name': 'metrics', 'log_level': 'WARNING'},
-                }],
+                'publishers': [
+                    {
+                        'path': 'pymetrics.publishers.logging:LogPublisher',
+                        'kwargs': {'log_name': 'metrics', 'log_level': 'WARNING'},
+                    }
+                ],
             },
         },
     },

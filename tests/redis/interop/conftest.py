@@ -22,6 +22,7 @@ from tests.redis.interop.helpers import (
 
 # Fixtures of the tests ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=WIRES, ids=lambda w: f'protocol-{w.protocol_version}-{w.serializer}')
 def wire(request: pytest.FixtureRequest) -> Wire:
     """Each protocol version (2 and 3) with each serializer (MessagePack and JSON)."""

@@ -68,7 +68,7 @@ LATE_SERVICE = 'interop_late'  # served by no process until a test starts one
 BODY = {
     'text': 'Grüße, 世界 ✓',
     'empty_text': '',
-    'integer': 2 ** 40,
+    'integer': 2**40,
     'negative': -7,
     'ratio': 0.25,
     'yes': True,
@@ -81,20 +81,35 @@ BODY = {
 #: The errors of the interop services' ``fail_action`` action, with every field of ``Error``.
 ACTION_ERRORS = [
     {
-        'code': 'OUT_OF_STOCK', 'message': 'No more red widgets', 'field': 'item.color', 'traceback': None,
-        'variables': None, 'denied_permissions': None, 'is_caller_error': True,
+        'code': 'OUT_OF_STOCK',
+        'message': 'No more red widgets',
+        'field': 'item.color',
+        'traceback': None,
+        'variables': None,
+        'denied_permissions': None,
+        'is_caller_error': True,
     },
     {
-        'code': 'LIMIT', 'message': 'At most 3 per order', 'field': None, 'traceback': None,
-        'variables': {'limit': '3'}, 'denied_permissions': None, 'is_caller_error': True,
+        'code': 'LIMIT',
+        'message': 'At most 3 per order',
+        'field': None,
+        'traceback': None,
+        'variables': {'limit': '3'},
+        'denied_permissions': None,
+        'is_caller_error': True,
     },
 ]
 
 #: The errors of the interop services' ``fail_job`` action, with every field of ``Error``.
 JOB_ERRORS = [
     {
-        'code': 'MAINTENANCE', 'message': 'Down for maintenance until 03:00', 'field': None, 'traceback': None,
-        'variables': None, 'denied_permissions': None, 'is_caller_error': False,
+        'code': 'MAINTENANCE',
+        'message': 'Down for maintenance until 03:00',
+        'field': None,
+        'traceback': None,
+        'variables': None,
+        'denied_permissions': None,
+        'is_caller_error': False,
     },
 ]
 
@@ -103,6 +118,7 @@ BIG_ROWS = 3000
 
 
 # Wire formats and settings --------------------------------------------------------------------------------------------
+
 
 class Wire(NamedTuple):
     """What a client speaks: a Redis gateway protocol version and a serializer."""
@@ -166,6 +182,7 @@ def client_config(port: int, wire: Wire = DEFAULT_WIRE, peekable: bool = False) 
 
 # Servers --------------------------------------------------------------------------------------------------------------
 
+
 def our_server(port: int, server_class: str = 'InteropServer') -> ServerProcess:
     """This project's interop server (``services.py``) in a process of its own, not yet started."""
     return ServerProcess(f'tests.redis.interop.services:{server_class}', server_settings(port))
@@ -174,12 +191,16 @@ def our_server(port: int, server_class: str = 'InteropServer') -> ServerProcess:
 def original_server(python: str, port: int, server_class: str = 'InteropServer') -> ServerProcess:
     """The original's interop server (``original/interop_service.py``) in a process of its own, not yet started."""
     return ServerProcess(
-        f'interop_service:{server_class}', server_settings(port), python=python, extra_path=[],
+        f'interop_service:{server_class}',
+        server_settings(port),
+        python=python,
+        extra_path=[],
         script=str(ORIGINAL_DIRECTORY / 'runner.py'),
     )
 
 
 # The original's client ------------------------------------------------------------------------------------------------
+
 
 class OriginalClientRaised(Exception):
     """What a call of the original's client raised, as ``original/client_driver.py`` reported it."""
@@ -213,7 +234,11 @@ class OriginalClient:
         with open(self.stderr_path, 'w') as stderr:
             self.process = subprocess.Popen(
                 [python, '-E', '-s', str(ORIGINAL_DIRECTORY / 'client_driver.py'), json.dumps(config)],
-                cwd=directory, env=clean_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                cwd=directory,
+                env=clean_environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
                 text=True,
             )
         self._lines: queue.Queue[Optional[str]] = queue.Queue()
@@ -274,6 +299,7 @@ class OriginalClient:
 
 # Looking at Redis -----------------------------------------------------------------------------------------------------
 
+
 def request_queue(service_name: str) -> str:
     """The Redis list that a service's servers take requests from."""
     return f'pysoa:service.{service_name}'
@@ -294,6 +320,7 @@ def wait_for_response_frames(redis_server: RedisServer, service_name: str = SERV
     service, and return its frames without taking them: the client can still receive them afterwards.
     """
     with redis_server.client() as connection:
+
         def whole_response() -> Optional[List[bytes]]:
             queues = [q for q in connection.keys(f'{request_queue(service_name)}.*') if connection.type(q) == b'list']
             if len(queues) != 1:

@@ -87,7 +87,10 @@ def test_our_server_answers_in_the_protocol_version_and_serializer_the_original_
 
 def test_our_server_returns_the_correlation_id_the_original_client_sends(connect: Connect) -> None:
     job_response = connect().call(
-        'call_actions', SERVICE, [{'action': 'echo', 'body': {}}], correlation_id='interop-correlation-1',
+        'call_actions',
+        SERVICE,
+        [{'action': 'echo', 'body': {}}],
+        correlation_id='interop-correlation-1',
     )
 
     assert job_response['context']['correlation_id'] == 'interop-correlation-1'

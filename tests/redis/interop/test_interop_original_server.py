@@ -149,7 +149,9 @@ def test_our_client_raises_the_action_errors_of_the_original_server_with_every_f
 
     [action_response] = raised.value.actions
     assert (action_response.action, as_dicts(action_response.errors), action_response.body) == (
-        'fail_action', ACTION_ERRORS, {},
+        'fail_action',
+        ACTION_ERRORS,
+        {},
     )
 
 

@@ -66,7 +66,8 @@ def span_file(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 @pytest.fixture(scope='module')
 def our_traced_server(
-    redis_session_server: RedisServer, span_file: pathlib.Path,
+    redis_session_server: RedisServer,
+    span_file: pathlib.Path,
 ) -> Iterator[ServerProcess]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv(SPAN_FILE_VARIABLE, str(span_file))
@@ -79,13 +80,18 @@ def our_traced_server(
 
 
 def traced_client(port: int, wire: Wire) -> Client:
-    return Client(traced_client_config(
-        client_config(port, wire), 'tests.redis.interop.traced_services:IN_MEMORY_TRACER_PROVIDER',
-    ))
+    return Client(
+        traced_client_config(
+            client_config(port, wire),
+            'tests.redis.interop.traced_services:IN_MEMORY_TRACER_PROVIDER',
+        )
+    )
 
 
 def test_a_server_of_the_original_answers_a_job_whose_context_has_a_trace_context(
-    original_running_server: ServerProcess, redis_server: RedisServer, wire: Wire,
+    original_running_server: ServerProcess,
+    redis_server: RedisServer,
+    wire: Wire,
 ) -> None:
     IN_MEMORY_EXPORTER.clear()
 
@@ -99,12 +105,16 @@ def test_a_server_of_the_original_answers_a_job_whose_context_has_a_trace_contex
 
 
 def test_a_server_of_the_original_answers_the_action_errors_of_a_traced_job_as_usual(
-    original_running_server: ServerProcess, redis_server: RedisServer,
+    original_running_server: ServerProcess,
+    redis_server: RedisServer,
 ) -> None:
     IN_MEMORY_EXPORTER.clear()
 
     response = traced_client(redis_server.port, Wire(3, 'msgpack')).call_action(
-        SERVICE, 'fail_action', {}, raise_action_errors=False,
+        SERVICE,
+        'fail_action',
+        {},
+        raise_action_errors=False,
     )
 
     assert [error.code for error in response.errors] == ['OUT_OF_STOCK', 'LIMIT']
@@ -132,7 +142,11 @@ def test_our_traced_server_answers_the_original_client_and_continues_the_trace_o
     context = {'traceparent': f'00-{trace_id}-{PARENT_SPAN_ID}-01', 'tracestate': 'vendor=opaque-value'}
 
     response = make_original_client(client_config(redis_server.port, wire)).call(
-        'call_action', LATE_SERVICE, 'echo', BODY, context=context,
+        'call_action',
+        LATE_SERVICE,
+        'echo',
+        BODY,
+        context=context,
     )
 
     assert response == {'action': 'echo', 'errors': [], 'body': BODY}
@@ -152,14 +166,19 @@ def test_our_traced_server_starts_a_trace_for_a_call_of_the_original_client_with
     correlation_id = uuid.uuid4().hex
 
     response = make_original_client(client_config(redis_server.port)).call(
-        'call_action', LATE_SERVICE, 'echo', BODY, correlation_id=correlation_id,
+        'call_action',
+        LATE_SERVICE,
+        'echo',
+        BODY,
+        correlation_id=correlation_id,
     )
 
     assert response == {'action': 'echo', 'errors': [], 'body': BODY}
 
     def server_span() -> Any:
         found = [
-            span for span in read_spans(span_file)
+            span
+            for span in read_spans(span_file)
             if span['kind'] == 'SERVER' and span['attributes'].get('pysoa.correlation_id') == correlation_id
         ]
         return found[0] if found else None

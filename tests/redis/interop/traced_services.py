@@ -36,14 +36,19 @@ class _JsonLinesExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         with open(os.environ[SPAN_FILE_VARIABLE], 'a', encoding='utf-8') as f:
             for span in spans:
-                f.write(json.dumps({
-                    'name': span.name,
-                    'kind': span.kind.name,
-                    'trace_id': format(span.context.trace_id, '032x'),
-                    'span_id': format(span.context.span_id, '016x'),
-                    'parent_span_id': format(span.parent.span_id, '016x') if span.parent else None,
-                    'attributes': dict(span.attributes or {}),
-                }) + '\n')
+                f.write(
+                    json.dumps(
+                        {
+                            'name': span.name,
+                            'kind': span.kind.name,
+                            'trace_id': format(span.context.trace_id, '032x'),
+                            'span_id': format(span.context.span_id, '016x'),
+                            'parent_span_id': format(span.parent.span_id, '016x') if span.parent else None,
+                            'attributes': dict(span.attributes or {}),
+                        }
+                    )
+                    + '\n'
+                )
         return SpanExportResult.SUCCESS
 
 
@@ -57,10 +62,15 @@ FILE_TRACER_PROVIDER.add_span_processor(SimpleSpanProcessor(_JsonLinesExporter()
 
 def traced_server_settings(settings: Dict[str, Any]) -> Dict[str, Any]:
     """Server settings with the tracing middleware, its spans going to ``$PYSOA_TEST_SPAN_FILE``."""
-    return {**settings, 'middleware': [{
-        'path': 'pysoa.contrib.opentelemetry:OpenTelemetryServerMiddleware',
-        'kwargs': {'tracer_provider': f'{__name__}:FILE_TRACER_PROVIDER'},
-    }]}
+    return {
+        **settings,
+        'middleware': [
+            {
+                'path': 'pysoa.contrib.opentelemetry:OpenTelemetryServerMiddleware',
+                'kwargs': {'tracer_provider': f'{__name__}:FILE_TRACER_PROVIDER'},
+            }
+        ],
+    }
 
 
 def read_spans(span_file: pathlib.Path, trace_id: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -37,7 +37,9 @@ class TestGreetingService(ServerTestCase):
 
     def test_hello_rejects_an_empty_name_and_an_unknown_language(self):
         self.assertActionRunsWithFieldErrors(
-            'hello', {'name': '', 'language': 'de'}, {'name': 'INVALID', 'language': 'UNKNOWN'},
+            'hello',
+            {'name': '', 'language': 'de'},
+            {'name': 'INVALID', 'language': 'UNKNOWN'},
         )
 
     def test_hello_rejects_unknown_fields(self):

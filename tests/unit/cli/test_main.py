@@ -68,13 +68,24 @@ def settings_module(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, req
 
 def test_local_runs_the_server_class_in_this_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, 'call', 'echo', 'echo', '{"text": "hi"}', '--local', LOCAL) == (
-        0, '{\n  "text": "hi",\n  "settings_value": []\n}\n', '',
+        0,
+        '{\n  "text": "hi",\n  "settings_value": []\n}\n',
+        '',
     )
 
 
 def test_local_takes_the_server_settings_from_the_settings_module(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, 'call', 'echo', 'echo', '{"text": "hi"}', '--local', LOCAL,
-                         '--settings', f'{__name__}:ECHO_SERVER_SETTINGS')
+    status, out, _ = run(
+        capsys,
+        'call',
+        'echo',
+        'echo',
+        '{"text": "hi"}',
+        '--local',
+        LOCAL,
+        '--settings',
+        f'{__name__}:ECHO_SERVER_SETTINGS',
+    )
 
     assert (status, '"secret"' in out) == (0, True)
 
@@ -83,17 +94,22 @@ def test_local_accepts_a_dotted_class_path(capsys: pytest.CaptureFixture[str]) -
     assert run(capsys, 'call', 'echo', 'echo', '{"text": "x"}', '--local', f'{__name__}.EchoServer')[0] == 0
 
 
-@pytest.mark.parametrize(('arguments', 'message'), [
-    (['--local', f'{__name__}:EchoAction'], f'--local {__name__}:EchoAction is not a Server class'),
-    (['--local', 'no_such_module:Server'], 'cannot import the server module no_such_module'),
-    (['--local', f'{__name__}:Missing'], f'--local {__name__}:Missing is not a Server class'),
-    (['--local', LOCAL, '--redis', 'redis://localhost'], '--local runs the service in this process'),
-    (['--local', LOCAL, '--settings', f'{__name__}:LOCAL'], f'{__name__}:LOCAL has no server settings'),
-    (['--redis', 'redis://localhost', '--settings', 'x'], 'give either --redis or --settings, not both'),
-    (['--redis', 'http://localhost'], 'Unsupported Redis URL scheme "http://"'),
-])
+@pytest.mark.parametrize(
+    ('arguments', 'message'),
+    [
+        (['--local', f'{__name__}:EchoAction'], f'--local {__name__}:EchoAction is not a Server class'),
+        (['--local', 'no_such_module:Server'], 'cannot import the server module no_such_module'),
+        (['--local', f'{__name__}:Missing'], f'--local {__name__}:Missing is not a Server class'),
+        (['--local', LOCAL, '--redis', 'redis://localhost'], '--local runs the service in this process'),
+        (['--local', LOCAL, '--settings', f'{__name__}:LOCAL'], f'{__name__}:LOCAL has no server settings'),
+        (['--redis', 'redis://localhost', '--settings', 'x'], 'give either --redis or --settings, not both'),
+        (['--redis', 'http://localhost'], 'Unsupported Redis URL scheme "http://"'),
+    ],
+)
 def test_unusable_options_are_usage_errors(
-    capsys: pytest.CaptureFixture[str], arguments: List[str], message: str,
+    capsys: pytest.CaptureFixture[str],
+    arguments: List[str],
+    message: str,
 ) -> None:
     status, out, err = run(capsys, 'call', 'echo', 'echo', *arguments)
 
@@ -109,7 +125,8 @@ def test_local_server_of_another_service_is_a_usage_error(capsys: pytest.Capture
 
 
 def test_local_server_settings_that_are_not_valid_are_a_usage_error(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module('SOA_SERVER_SETTINGS = {"harakiri": "soon"}\n')
 
@@ -120,7 +137,8 @@ def test_local_server_settings_that_are_not_valid_are_a_usage_error(
 
 
 def test_settings_take_the_client_settings_of_the_service_from_soa_client_settings(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module(
         f'SOA_CLIENT_SETTINGS = {{"echo": {{"transport": {{"path": "pysoa.common.transport.local:LocalClientTransport",'
@@ -131,7 +149,8 @@ def test_settings_take_the_client_settings_of_the_service_from_soa_client_settin
 
 
 def test_settings_take_the_client_routing_of_soa_server_settings(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module(
         f'SOA_SERVER_SETTINGS = {{"client_routing": {{"echo": {{"transport": {{'
@@ -143,7 +162,8 @@ def test_settings_take_the_client_routing_of_soa_server_settings(
 
 
 def test_settings_without_the_service_list_the_services_they_have(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module(
         'SOA_CLIENT_SETTINGS = {"users": {}, "billing": {}}\nSOA_SERVER_SETTINGS = {"client_routing": {}}\n',
@@ -159,7 +179,8 @@ def test_settings_without_the_service_list_the_services_they_have(
 
 
 def test_settings_module_without_any_settings_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module('DEBUG = True\n')
 
@@ -170,7 +191,8 @@ def test_settings_module_without_any_settings_is_a_usage_error(
 
 
 def test_client_settings_that_are_not_valid_are_a_usage_error(
-    capsys: pytest.CaptureFixture[str], settings_module: Any,
+    capsys: pytest.CaptureFixture[str],
+    settings_module: Any,
 ) -> None:
     module = settings_module('SOA_CLIENT_SETTINGS = {"echo": {"transport": {"path": "no.such:Transport"}}}\n')
 
@@ -195,7 +217,8 @@ def test_a_body_that_is_not_json_is_a_usage_error(capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize('timeout', ['0', '-1', 'soon', 'inf'])
 def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], timeout: str,
+    capsys: pytest.CaptureFixture[str],
+    timeout: str,
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(['call', 'echo', 'echo', '--local', LOCAL, '--timeout', timeout])

@@ -13,11 +13,13 @@ from pysoa.common.errors import Error
 
 
 def test_dates_and_times_become_iso_8601() -> None:
-    assert to_json_value({
-        'when': datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone.utc),
-        'day': datetime.date(2024, 5, 1),
-        'at': datetime.time(8, 15),
-    }) == {'when': '2024-05-01T12:30:00+00:00', 'day': '2024-05-01', 'at': '08:15:00'}
+    assert to_json_value(
+        {
+            'when': datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone.utc),
+            'day': datetime.date(2024, 5, 1),
+            'at': datetime.time(8, 15),
+        }
+    ) == {'when': '2024-05-01T12:30:00+00:00', 'day': '2024-05-01', 'at': '08:15:00'}
 
 
 def test_decimals_keep_their_digits_as_strings() -> None:

@@ -27,13 +27,15 @@ def test_nested_dictionaries_are_indented_under_their_field() -> None:
 
 
 def test_containers_say_what_they_contain() -> None:
-    schema = fields.Dictionary({
-        'tags': fields.List(fields.UnicodeString(), max_length=3),
-        'ids': fields.Set(fields.Integer()),
-        'scores': fields.SchemalessDictionary(key_type=fields.UnicodeString(), value_type=fields.Float()),
-        'nickname': fields.Nullable(fields.UnicodeString(description='A nickname')),
-        'people': fields.List(fields.Dictionary({'id': fields.Integer()})),
-    })
+    schema = fields.Dictionary(
+        {
+            'tags': fields.List(fields.UnicodeString(), max_length=3),
+            'ids': fields.Set(fields.Integer()),
+            'scores': fields.SchemalessDictionary(key_type=fields.UnicodeString(), value_type=fields.Float()),
+            'nickname': fields.Nullable(fields.UnicodeString(description='A nickname')),
+            'people': fields.List(fields.Dictionary({'id': fields.Integer()})),
+        }
+    )
 
     assert schema_lines(schema.introspect()) == [
         'tags: list (max_length 3) of unicode',
@@ -46,12 +48,14 @@ def test_containers_say_what_they_contain() -> None:
 
 
 def test_choices_list_their_options() -> None:
-    schema = fields.Dictionary({
-        'language': fields.Constant('en', 'fr'),
-        'kind': fields.Constant('user'),
-        'id': fields.Any(fields.Integer(), fields.UnicodeString()),
-        'point': fields.Tuple(fields.Float(), fields.Float()),
-    })
+    schema = fields.Dictionary(
+        {
+            'language': fields.Constant('en', 'fr'),
+            'kind': fields.Constant('user'),
+            'id': fields.Any(fields.Integer(), fields.UnicodeString()),
+            'point': fields.Tuple(fields.Float(), fields.Float()),
+        }
+    )
 
     assert schema_lines(schema.introspect()) == [
         'language: one of "en", "fr"',
@@ -66,10 +70,17 @@ def test_choices_list_their_options() -> None:
 
 
 def test_a_polymorph_lists_each_case_of_its_switch_field() -> None:
-    schema = fields.Dictionary({'shape': fields.Polymorph('kind', {
-        'circle': fields.Dictionary({'kind': fields.Constant('circle'), 'radius': fields.Float()}),
-        '__default__': fields.Anything(),
-    })})
+    schema = fields.Dictionary(
+        {
+            'shape': fields.Polymorph(
+                'kind',
+                {
+                    'circle': fields.Dictionary({'kind': fields.Constant('circle'), 'radius': fields.Float()}),
+                    '__default__': fields.Anything(),
+                },
+            )
+        }
+    )
 
     assert schema_lines(schema.introspect()) == [
         'shape: depending on kind',

@@ -206,45 +206,74 @@ class PlacesServer(Server):
 EXPANSION_CONFIG: Dict[str, Any] = {
     'type_routes': {
         'venue_route': {
-            'service': 'places', 'action': 'get_venues', 'request_field': 'venue_ids', 'response_field': 'venues',
+            'service': 'places',
+            'action': 'get_venues',
+            'request_field': 'venue_ids',
+            'response_field': 'venues',
         },
         'address_route': {
-            'service': 'places', 'action': 'get_addresses', 'request_field': 'address_ids',
+            'service': 'places',
+            'action': 'get_addresses',
+            'request_field': 'address_ids',
             'response_field': 'addresses',
         },
         'person_route': {
-            'service': 'events', 'action': 'get_people', 'request_field': 'person_ids', 'response_field': 'people',
+            'service': 'events',
+            'action': 'get_people',
+            'request_field': 'person_ids',
+            'response_field': 'people',
         },
         'secret_route': {
             # The places server's job middleware rejects every job with a `forbidden` action.
-            'service': 'places', 'action': 'forbidden', 'request_field': 'ids', 'response_field': 'secrets',
+            'service': 'places',
+            'action': 'forbidden',
+            'request_field': 'ids',
+            'response_field': 'secrets',
         },
     },
     'type_expansions': {
         'event': {
             'venue': {
-                'type': 'venue', 'route': 'venue_route', 'source_field': 'venue_id', 'destination_field': 'venue',
+                'type': 'venue',
+                'route': 'venue_route',
+                'source_field': 'venue_id',
+                'destination_field': 'venue',
                 'raise_action_errors': True,
             },
             'host': {
-                'type': 'person', 'route': 'person_route', 'source_field': 'host_id', 'destination_field': 'host',
+                'type': 'person',
+                'route': 'person_route',
+                'source_field': 'host_id',
+                'destination_field': 'host',
             },
             'secret': {
-                'type': None, 'route': 'secret_route', 'source_field': 'secret_id', 'destination_field': 'secret',
+                'type': None,
+                'route': 'secret_route',
+                'source_field': 'secret_id',
+                'destination_field': 'secret',
                 'raise_action_errors': True,
             },
             'quiet_secret': {
-                'type': None, 'route': 'secret_route', 'source_field': 'secret_id', 'destination_field': 'secret',
+                'type': None,
+                'route': 'secret_route',
+                'source_field': 'secret_id',
+                'destination_field': 'secret',
             },
         },
         'venue': {
             'address': {
-                'type': None, 'route': 'address_route', 'source_field': 'address_id', 'destination_field': 'address',
+                'type': None,
+                'route': 'address_route',
+                'source_field': 'address_id',
+                'destination_field': 'address',
             },
         },
         'person': {
             'friend': {
-                'type': 'person', 'route': 'person_route', 'source_field': 'friend_id', 'destination_field': 'friend',
+                'type': 'person',
+                'route': 'person_route',
+                'source_field': 'friend_id',
+                'destination_field': 'friend',
             },
         },
     },
@@ -254,10 +283,12 @@ EXPANSION_CONFIG: Dict[str, Any] = {
 # Client side --------------------------------------------------------------------------------------------------------
 
 
-@fields.ClassConfigurationSchema.provider(LocalClientTransportSchema().extend(
-    contents={'unsendable_actions': fields.List(fields.UnicodeString())},
-    optional_keys=('unsendable_actions',),
-))
+@fields.ClassConfigurationSchema.provider(
+    LocalClientTransportSchema().extend(
+        contents={'unsendable_actions': fields.List(fields.UnicodeString())},
+        optional_keys=('unsendable_actions',),
+    )
+)
 class ControllableLocalTransport(LocalClientTransport):
     """
     The local transport, recording what passes through it, able to refuse to send jobs containing the configured

@@ -50,11 +50,14 @@ def test_call_action_with_empty_response_body(client: Client) -> None:
 
 
 def test_call_actions_returns_the_job_response_with_actions_in_order(client: Client) -> None:
-    response = client.call_actions('svc', [
-        {'action': 'square', 'body': {'number': 2}},
-        ActionRequest(action='echo', body={'b': 2}),
-        {'action': 'empty'},
-    ])
+    response = client.call_actions(
+        'svc',
+        [
+            {'action': 'square', 'body': {'number': 2}},
+            ActionRequest(action='echo', body={'b': 2}),
+            {'action': 'empty'},
+        ],
+    )
 
     assert isinstance(response, JobResponse)
     assert response.errors == []
@@ -80,7 +83,9 @@ def test_call_actions_response_echoes_the_correlation_id(client: Client) -> None
 
 def test_call_actions_stops_at_the_first_failing_action_by_default(client: Client) -> None:
     response = client.call_actions(
-        'svc', [{'action': 'echo'}, {'action': 'fail'}, {'action': 'echo'}], raise_action_errors=False,
+        'svc',
+        [{'action': 'echo'}, {'action': 'fail'}, {'action': 'echo'}],
+        raise_action_errors=False,
     )
 
     assert [action.action for action in response.actions] == ['echo', 'fail']
@@ -89,8 +94,10 @@ def test_call_actions_stops_at_the_first_failing_action_by_default(client: Clien
 
 def test_call_actions_with_continue_on_error_runs_the_remaining_actions(client: Client) -> None:
     response = client.call_actions(
-        'svc', [{'action': 'echo'}, {'action': 'fail'}, {'action': 'echo'}],
-        continue_on_error=True, raise_action_errors=False,
+        'svc',
+        [{'action': 'echo'}, {'action': 'fail'}, {'action': 'echo'}],
+        continue_on_error=True,
+        raise_action_errors=False,
     )
 
     assert [action.action for action in response.actions] == ['echo', 'fail', 'echo']
@@ -102,11 +109,14 @@ def test_call_actions_with_continue_on_error_runs_the_remaining_actions(client: 
 
 
 def test_call_actions_parallel_returns_a_generator_of_action_responses_in_order(client: Client) -> None:
-    results = client.call_actions_parallel('svc', [
-        {'action': 'square', 'body': {'number': 3}},
-        ActionRequest(action='echo', body={'x': 'y'}),
-        {'action': 'square', 'body': {'number': 4}},
-    ])
+    results = client.call_actions_parallel(
+        'svc',
+        [
+            {'action': 'square', 'body': {'number': 3}},
+            ActionRequest(action='echo', body={'x': 'y'}),
+            {'action': 'square', 'body': {'number': 4}},
+        ],
+    )
 
     assert isinstance(results, types.GeneratorType)
     assert list(results) == [
@@ -133,12 +143,14 @@ def test_call_actions_parallel_with_no_actions_yields_nothing(client: Client) ->
 
 
 def test_call_jobs_parallel_returns_job_responses_in_job_order_across_services(client: Client) -> None:
-    results = client.call_jobs_parallel([
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'job': 1}}]},
-        {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 2}}]},
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'job': 3}}, {'action': 'empty'}]},
-        {'service_name': 'other', 'actions': [{'action': 'square', 'body': {'number': 5}}]},
-    ])
+    results = client.call_jobs_parallel(
+        [
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'job': 1}}]},
+            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 2}}]},
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'job': 3}}, {'action': 'empty'}]},
+            {'service_name': 'other', 'actions': [{'action': 'square', 'body': {'number': 5}}]},
+        ]
+    )
 
     assert all(isinstance(result, JobResponse) for result in results)
     assert [[action.body for action in result.actions] for result in results] == [
@@ -197,10 +209,12 @@ def test_call_actions_parallel_future_resolves_to_a_generator_of_action_response
 
 
 def test_call_jobs_parallel_future_resolves_to_the_list_of_job_responses(client: Client) -> None:
-    future = client.call_jobs_parallel_future([
-        {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'n': 1}}]},
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'n': 2}}]},
-    ])
+    future = client.call_jobs_parallel_future(
+        [
+            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'n': 1}}]},
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'n': 2}}]},
+        ]
+    )
 
     assert len(transport_of(client, 'svc').sent) == 1
     assert len(transport_of(client, 'other').sent) == 1
@@ -295,7 +309,8 @@ def test_call_without_timeout_leaves_expiry_and_receive_timeout_to_the_transport
 
 def test_future_result_timeout_overrides_the_call_timeout_for_receiving(client: Client) -> None:
     future = client.call_jobs_parallel_future(
-        [{'service_name': 'svc', 'actions': [{'action': 'echo'}]}], timeout=5,
+        [{'service_name': 'svc', 'actions': [{'action': 'echo'}]}],
+        timeout=5,
     )
 
     future.result(2)

@@ -204,10 +204,14 @@ def test_requests_carry_the_client_version_in_their_meta(client: Client) -> None
 
 def test_caller_server_settings_are_not_modified_by_the_local_transport() -> None:
     server_settings: Dict[str, Any] = {}
-    config = {'svc': {'transport': {
-        'path': 'pysoa.common.transport.local:LocalClientTransport',
-        'kwargs': {'server_class': MainServer, 'server_settings': server_settings},
-    }}}
+    config = {
+        'svc': {
+            'transport': {
+                'path': 'pysoa.common.transport.local:LocalClientTransport',
+                'kwargs': {'server_class': MainServer, 'server_settings': server_settings},
+            }
+        }
+    }
 
     Client(config).call_action('svc', 'echo')
 

@@ -74,9 +74,7 @@ def test_call_action_error_holds_the_actions_and_lists_their_errors() -> None:
     error = CallActionError(actions)
 
     assert error.actions == actions
-    assert str(error) == (
-        f'Error calling action(s):\none: {actions[0].errors!r}\ntwo: {actions[1].errors!r}'
-    )
+    assert str(error) == (f'Error calling action(s):\none: {actions[0].errors!r}\ntwo: {actions[1].errors!r}')
 
 
 def test_call_action_error_repr_is_the_default_exception_repr() -> None:
@@ -106,7 +104,8 @@ def test_failing_action_raises_call_action_error(client: Client) -> None:
 def test_call_action_error_holds_only_the_failing_actions(client: Client) -> None:
     with pytest.raises(Client.CallActionError) as exc_info:
         client.call_actions(
-            'svc', [{'action': 'echo'}, {'action': 'fail'}, {'action': 'empty'}, {'action': 'fail'}],
+            'svc',
+            [{'action': 'echo'}, {'action': 'fail'}, {'action': 'empty'}, {'action': 'fail'}],
             continue_on_error=True,
         )
 
@@ -168,19 +167,25 @@ def test_action_raising_an_exception_gives_a_server_error_with_traceback(client:
 
 def test_first_failing_job_of_a_parallel_call_raises_its_action_error(client: Client) -> None:
     with pytest.raises(Client.CallActionError) as exc_info:
-        client.call_jobs_parallel([
-            {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-            {'service_name': 'other', 'actions': [{'action': 'square', 'body': {}}]},
-            {'service_name': 'svc', 'actions': [{'action': 'fail'}]},
-        ])
+        client.call_jobs_parallel(
+            [
+                {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                {'service_name': 'other', 'actions': [{'action': 'square', 'body': {}}]},
+                {'service_name': 'svc', 'actions': [{'action': 'fail'}]},
+            ]
+        )
 
     assert [action.action for action in exc_info.value.actions] == ['square']
 
 
 def test_parallel_action_errors_not_raised_are_in_the_responses(client: Client) -> None:
-    results = list(client.call_actions_parallel(
-        'svc', [{'action': 'fail'}, {'action': 'echo', 'body': {'a': 1}}], raise_action_errors=False,
-    ))
+    results = list(
+        client.call_actions_parallel(
+            'svc',
+            [{'action': 'fail'}, {'action': 'echo', 'body': {'a': 1}}],
+            raise_action_errors=False,
+        )
+    )
 
     assert results == [ActionResponse(action='fail', errors=[BROKEN]), ActionResponse(action='echo', body={'a': 1})]
 
@@ -218,10 +223,14 @@ def test_call_actions_with_job_errors_not_raised_returns_the_job_response(client
 
 
 def test_parallel_actions_with_job_errors_not_raised_yield_error_lists(client: Client) -> None:
-    results = list(client.call_actions_parallel(
-        'svc', [{'action': 'echo'}, {'action': 'forbidden'}, {'action': 'fail'}],
-        raise_job_errors=False, raise_action_errors=False,
-    ))
+    results = list(
+        client.call_actions_parallel(
+            'svc',
+            [{'action': 'echo'}, {'action': 'forbidden'}, {'action': 'fail'}],
+            raise_job_errors=False,
+            raise_action_errors=False,
+        )
+    )
 
     assert results == [
         ActionResponse(action='echo'),
@@ -270,10 +279,12 @@ def test_send_error_propagates_from_a_future_call_at_once(flaky_client: Client) 
 
 def test_send_error_propagates_from_a_parallel_call_without_catching(flaky_client: Client) -> None:
     with pytest.raises(MessageSendError):
-        flaky_client.call_jobs_parallel([
-            {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-            {'service_name': 'other', 'actions': [{'action': 'unsendable'}]},
-        ])
+        flaky_client.call_jobs_parallel(
+            [
+                {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                {'service_name': 'other', 'actions': [{'action': 'unsendable'}]},
+            ]
+        )
 
 
 def test_caught_send_error_takes_the_place_of_its_job_response(flaky_client: Client) -> None:
@@ -296,9 +307,13 @@ def test_caught_send_error_takes_the_place_of_its_job_response(flaky_client: Cli
 
 
 def test_caught_send_error_takes_the_place_of_its_action_response(flaky_client: Client) -> None:
-    results = list(flaky_client.call_actions_parallel(
-        'svc', [{'action': 'unsendable'}, {'action': 'echo', 'body': {'n': 2}}], catch_transport_errors=True,
-    ))
+    results = list(
+        flaky_client.call_actions_parallel(
+            'svc',
+            [{'action': 'unsendable'}, {'action': 'echo', 'body': {'n': 2}}],
+            catch_transport_errors=True,
+        )
+    )
 
     assert isinstance(results[0], MessageSendError)
     assert results[1] == ActionResponse(action='echo', body={'n': 2})
@@ -336,7 +351,9 @@ def test_caught_receive_error_fills_every_unanswered_slot_of_that_service(client
 
 def test_caught_receive_error_in_parallel_actions_is_yielded_in_place(client: Client) -> None:
     future = client.call_actions_parallel_future(
-        'svc', [{'action': 'echo'}, {'action': 'echo'}], catch_transport_errors=True,
+        'svc',
+        [{'action': 'echo'}, {'action': 'echo'}],
+        catch_transport_errors=True,
     )
     error = MessageReceiveTimeout('too slow')
     transport_of(client, 'svc').receive_errors.append(error)
@@ -374,7 +391,8 @@ def test_missing_response_raises_a_transport_error(client: Client) -> None:
 def test_missing_parallel_response_raises_a_transport_error(client: Client) -> None:
     with pytest.raises(PySOATransportError) as exc_info:
         client.call_jobs_parallel(
-            [{'service_name': 'svc', 'actions': [{'action': 'echo'}]}], control_extra={'suppress_response': True},
+            [{'service_name': 'svc', 'actions': [{'action': 'echo'}]}],
+            control_extra={'suppress_response': True},
         )
 
     [(request_id, _, _, _)] = transport_of(client, 'svc').sent

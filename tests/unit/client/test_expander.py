@@ -495,7 +495,15 @@ def test_dict_to_trees_builds_the_nodes_the_settings_describe(converter: Expansi
     # Positional arguments, in the documented order
     venue.add_expansion(
         ExpansionNode(
-            None, 'address', 'address_id', 'address', 'geo', 'get_addresses', 'address_ids', 'addresses', False,
+            None,
+            'address',
+            'address_id',
+            'address',
+            'geo',
+            'get_addresses',
+            'address_ids',
+            'addresses',
+            False,
         ),
     )
     expected.add_expansion(venue)

@@ -122,7 +122,9 @@ def test_expansion_requests_carry_the_call_headers(client: Client) -> None:
 
 def test_expansion_requests_do_not_inherit_continue_on_error_from_the_call(client: Client) -> None:
     client.call_actions(
-        'events', [{'action': 'get_events', 'body': {'ids': ['e1']}}], expansions={'event': ['venue']},
+        'events',
+        [{'action': 'get_events', 'body': {'ids': ['e1']}}],
+        expansions={'event': ['venue']},
         continue_on_error=True,
     )
 
@@ -132,7 +134,8 @@ def test_expansion_requests_do_not_inherit_continue_on_error_from_the_call(clien
 
 def test_expansions_work_for_call_actions(client: Client) -> None:
     response = client.call_actions(
-        'events', [{'action': 'get_events', 'body': {'ids': [i]}} for i in ('e1', 'e3')],
+        'events',
+        [{'action': 'get_events', 'body': {'ids': [i]}} for i in ('e1', 'e3')],
         expansions={'event': ['venue']},
     )
 
@@ -167,13 +170,17 @@ def test_expansions_of_parallel_jobs_share_the_bulk_requests(client: Client) -> 
 
 
 def test_expansions_work_for_parallel_actions(client: Client) -> None:
-    results = list(client.call_actions_parallel(
-        'events', [{'action': 'get_events', 'body': {'ids': [i]}} for i in ('e1', 'e3')],
-        expansions={'event': ['venue.address']},
-    ))
+    results = list(
+        client.call_actions_parallel(
+            'events',
+            [{'action': 'get_events', 'body': {'ids': [i]}} for i in ('e1', 'e3')],
+            expansions={'event': ['venue.address']},
+        )
+    )
 
     assert [r.body['events'][0]['venue']['address'] for r in results] == [
-        ADDRESSES['a1'], ADDRESSES['a2'],
+        ADDRESSES['a1'],
+        ADDRESSES['a2'],
     ]
 
 
@@ -189,9 +196,14 @@ def test_expansions_work_for_futures(client: Client) -> None:
 
 def test_object_graph_that_refers_back_to_itself_terminates(client: Client, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger='pysoa.client.client'):
-        response = client.call_action('events', 'get_people', {'person_ids': ['alice']}, expansions={
-            'person': ['friend'],
-        })
+        response = client.call_action(
+            'events',
+            'get_people',
+            {'person_ids': ['alice']},
+            expansions={
+                'person': ['friend'],
+            },
+        )
 
     alice = response.body['people']['alice']
     assert alice['friend']['id'] == 'bob'

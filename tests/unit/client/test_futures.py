@@ -228,10 +228,12 @@ def test_future_that_failed_stops_waiting_for_its_response(client: Client) -> No
 
 
 def test_parallel_future_receive_timeout_can_be_retried(client: Client) -> None:
-    future = client.call_jobs_parallel_future([
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'n': 1}}]},
-        {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'n': 2}}]},
-    ])
+    future = client.call_jobs_parallel_future(
+        [
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'n': 1}}]},
+            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'n': 2}}]},
+        ]
+    )
     transport_of(client, 'other').receive_errors.append(MessageReceiveTimeout('not yet'))
 
     with pytest.raises(MessageReceiveTimeout):
@@ -309,14 +311,18 @@ def test_futures_of_different_call_styles_on_one_service(client: Client) -> None
 def test_future_and_blocking_parallel_call_interleaved(client: Client) -> None:
     future = client.call_action_future('svc', 'echo', {'from': 'future'})
 
-    results = client.call_jobs_parallel([
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'from': 'job 1'}}]},
-        {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'from': 'job 2'}}]},
-        {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'from': 'job 3'}}]},
-    ])
+    results = client.call_jobs_parallel(
+        [
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'from': 'job 1'}}]},
+            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'from': 'job 2'}}]},
+            {'service_name': 'svc', 'actions': [{'action': 'echo', 'body': {'from': 'job 3'}}]},
+        ]
+    )
 
     assert [r.actions[0].body for r in results] == [
-        {'from': 'job 1'}, {'from': 'job 2'}, {'from': 'job 3'},
+        {'from': 'job 1'},
+        {'from': 'job 2'},
+        {'from': 'job 3'},
     ]
     assert future.result().body == {'from': 'future'}
 

@@ -123,11 +123,19 @@ def test_caller_dicts_are_not_modified() -> None:
     client = Client(make_config(), context=base_context)
 
     client.call_action(
-        'svc', 'echo', switches=switches, context=call_context, control_extra=control_extra, timeout=5,
+        'svc',
+        'echo',
+        switches=switches,
+        context=call_context,
+        control_extra=control_extra,
+        timeout=5,
     )
     client.call_jobs_parallel(
         [{'service_name': 'svc', 'actions': [{'action': 'echo'}]}],
-        switches=switches, context=call_context, control_extra=control_extra, timeout=5,
+        switches=switches,
+        context=call_context,
+        control_extra=control_extra,
+        timeout=5,
     )
 
     assert base_context == {'switches': [1], 'caller': 'tests'}
@@ -226,5 +234,8 @@ def test_server_sees_the_control_header(client: Client) -> None:
     response = client.call_action('svc', 'headers', timeout=4, control_extra={'priority': 'low'})
 
     assert response.body['control'] == {
-        'continue_on_error': False, 'suppress_response': False, 'priority': 'low', 'timeout': 4,
+        'continue_on_error': False,
+        'suppress_response': False,
+        'priority': 'low',
+        'timeout': 4,
     }

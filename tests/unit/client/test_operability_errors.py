@@ -30,10 +30,16 @@ class CallingServer(Server):
 
 
 def local_client(server_class: type, server_settings: Any) -> Client:
-    return Client({server_class.service_name: {'transport': {  # type: ignore[attr-defined]
-        'path': f'{LocalClientTransport.__module__}:{LocalClientTransport.__name__}',
-        'kwargs': {'server_class': server_class, 'server_settings': server_settings},
-    }}})
+    return Client(
+        {
+            server_class.service_name: {  # type: ignore[attr-defined]
+                'transport': {
+                    'path': f'{LocalClientTransport.__module__}:{LocalClientTransport.__name__}',
+                    'kwargs': {'server_class': server_class, 'server_settings': server_settings},
+                }
+            }
+        }
+    )
 
 
 def test_a_call_to_an_unknown_service_names_the_services_the_client_knows(client: Client) -> None:
@@ -52,10 +58,19 @@ def test_a_call_to_an_unknown_service_from_a_client_without_settings_says_it_has
 
 
 def test_a_nested_call_to_an_unknown_service_names_the_client_routing_setting_of_the_calling_service() -> None:
-    client = local_client(CallingServer, {'client_routing': {'users': {'transport': {
-        'path': f'{LocalClientTransport.__module__}:{LocalClientTransport.__name__}',
-        'kwargs': {'server_class': CallingServer, 'server_settings': {}},
-    }}}})
+    client = local_client(
+        CallingServer,
+        {
+            'client_routing': {
+                'users': {
+                    'transport': {
+                        'path': f'{LocalClientTransport.__module__}:{LocalClientTransport.__name__}',
+                        'kwargs': {'server_class': CallingServer, 'server_settings': {}},
+                    }
+                }
+            }
+        },
+    )
 
     response = client.call_action('orders', 'call_billing', raise_action_errors=False)
 
@@ -89,8 +104,9 @@ def test_a_fractional_timeout_works_in_every_call_style(client: Client) -> None:
     assert client.call_action('svc', 'echo', {'n': 1}, timeout=0.5).body == {'n': 1}
     assert client.call_actions('svc', [echo], timeout=0.5).actions[0].body == {'n': 1}
     assert [r.body for r in client.call_actions_parallel('svc', [echo], timeout=0.5)] == [{'n': 1}]
-    assert client.call_jobs_parallel([{'service_name': 'svc', 'actions': [echo]}], timeout=0.5)[0].actions[0].body \
-        == {'n': 1}
+    assert client.call_jobs_parallel([{'service_name': 'svc', 'actions': [echo]}], timeout=0.5)[0].actions[0].body == {
+        'n': 1
+    }
     assert client.call_action_future('svc', 'echo', {'n': 1}, timeout=0.5).result().body == {'n': 1}
 
 

@@ -121,7 +121,9 @@ def test_the_real_actions_are_left_for_the_real_service_with_the_job_headers(reg
 
     assert stubbed is not None
     assert stubbed.real_request == JobRequest(
-        control=request.control, context=request.context, actions=[request.actions[0], request.actions[2]],
+        control=request.control,
+        context=request.context,
+        actions=[request.actions[0], request.actions[2]],
     )
 
 
@@ -143,10 +145,12 @@ def test_the_outcome_puts_the_real_responses_back_in_their_positions(registry: S
     stubbed = registry.answer_job('svc', job('b', 'a', 'c'))
     assert stubbed is not None
 
-    outcome = stubbed.outcome(JobResponse(
-        context={'from': 'server'},
-        actions=[ActionResponse(action='b', body={'real': 0}), ActionResponse(action='c', body={'real': 2})],
-    ))
+    outcome = stubbed.outcome(
+        JobResponse(
+            context={'from': 'server'},
+            actions=[ActionResponse(action='b', body={'real': 0}), ActionResponse(action='c', body={'real': 2})],
+        )
+    )
 
     assert isinstance(outcome, JobResponse)
     assert [action.body for action in outcome.actions] == [{'real': 0}, {'stub': True}, {'real': 2}]

@@ -70,12 +70,15 @@ def run_async(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
 
 def local_service(server_class: Type[Server], **settings: Any) -> Dict[str, Any]:
     """The client settings of a service run in-process by the local transport."""
-    return dict({
-        'transport': {
-            'path': 'pysoa.common.transport.local:LocalClientTransport',
-            'kwargs': {'server_class': server_class, 'server_settings': SERVER_SETTINGS},
+    return dict(
+        {
+            'transport': {
+                'path': 'pysoa.common.transport.local:LocalClientTransport',
+                'kwargs': {'server_class': server_class, 'server_settings': SERVER_SETTINGS},
+            },
         },
-    }, **settings)
+        **settings,
+    )
 
 
 def local_config(**settings: Any) -> Dict[str, Any]:
@@ -85,10 +88,13 @@ def local_config(**settings: Any) -> Dict[str, Any]:
 
 # A transport each test drives ---------------------------------------------------------------------------------------
 
-@fields.ClassConfigurationSchema.provider(fields.Dictionary(
-    {'receive_timeout_in_seconds': fields.Float()},
-    optional_keys=('receive_timeout_in_seconds',),
-))
+
+@fields.ClassConfigurationSchema.provider(
+    fields.Dictionary(
+        {'receive_timeout_in_seconds': fields.Float()},
+        optional_keys=('receive_timeout_in_seconds',),
+    )
+)
 class HandDeliveredTransport(ClientTransport):
     """The synchronous name of :class:`HandDeliveredAsyncTransport`, for settings; it cannot be used itself."""
 
@@ -159,7 +165,8 @@ class HandDeliveredClient(AsyncClient):
     """An AsyncClient that also knows the hand-delivered transport (how a project adds a transport of its own)."""
 
     transport_classes = dict(
-        ASYNC_TRANSPORTS, **{f'{MODULE}:HandDeliveredTransport': f'{MODULE}:HandDeliveredAsyncTransport'},
+        ASYNC_TRANSPORTS,
+        **{f'{MODULE}:HandDeliveredTransport': f'{MODULE}:HandDeliveredAsyncTransport'},
     )
 
 
@@ -192,6 +199,7 @@ async def wait_until(condition: Callable[[], Any], description: str, timeout: fl
 
 
 # Middleware ---------------------------------------------------------------------------------------------------------
+
 
 @fields.ClassConfigurationSchema.provider(fields.Dictionary({'name': fields.UnicodeString()}))
 class AsyncTrailMiddleware(AsyncClientMiddleware):

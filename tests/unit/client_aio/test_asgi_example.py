@@ -22,10 +22,14 @@ from pysoa.test.stub_service import stub_action
 from tests.unit.client_aio.support import run_async
 
 
-LOCAL_SETTINGS = {'example': {'transport': {
-    'path': 'pysoa.common.transport.local:LocalClientTransport',
-    'kwargs': {'server_class': 'example_service.server:ExampleServer', 'server_settings': {}},
-}}}
+LOCAL_SETTINGS = {
+    'example': {
+        'transport': {
+            'path': 'pysoa.common.transport.local:LocalClientTransport',
+            'kwargs': {'server_class': 'example_service.server:ExampleServer', 'server_settings': {}},
+        }
+    }
+}
 
 
 class Lifespan:

@@ -36,6 +36,7 @@ from tests.unit.client_aio.support import (
 
 # call_action ----------------------------------------------------------------------------------------------------------
 
+
 @run_async
 async def test_call_action_returns_the_action_response() -> None:
     async with AsyncClient(local_config()) as client:
@@ -81,13 +82,17 @@ async def test_call_action_returns_the_job_errors_when_job_errors_are_not_raised
 
 # call_actions ---------------------------------------------------------------------------------------------------------
 
+
 @run_async
 async def test_call_actions_returns_the_job_response_with_each_action_in_order() -> None:
     async with AsyncClient(local_config()) as client:
-        response = await client.call_actions('svc', [
-            ActionRequest(action='square', body={'number': 3}),
-            {'action': 'echo', 'body': {'word': 'hello'}},
-        ])
+        response = await client.call_actions(
+            'svc',
+            [
+                ActionRequest(action='square', body={'number': 3}),
+                {'action': 'echo', 'body': {'word': 'hello'}},
+            ],
+        )
 
     assert isinstance(response, JobResponse)
     assert [(a.action, a.body) for a in response.actions] == [('square', {'square': 9}), ('echo', {'word': 'hello'})]
@@ -106,12 +111,13 @@ async def test_call_actions_stops_at_a_failed_action_unless_told_to_continue() -
 
 # Parallel calls -------------------------------------------------------------------------------------------------------
 
+
 @run_async
 async def test_call_actions_parallel_returns_a_generator_of_the_responses_in_order() -> None:
     async with AsyncClient(local_config()) as client:
-        results = await client.call_actions_parallel('svc', [
-            {'action': 'square', 'body': {'number': n}} for n in range(5)
-        ])
+        results = await client.call_actions_parallel(
+            'svc', [{'action': 'square', 'body': {'number': n}} for n in range(5)]
+        )
 
     assert isinstance(results, types.GeneratorType)
     assert [r.body for r in results] == [{'square': n * n} for n in range(5)]
@@ -120,9 +126,13 @@ async def test_call_actions_parallel_returns_a_generator_of_the_responses_in_ord
 @run_async
 async def test_call_actions_parallel_gives_job_errors_in_place_when_not_raised() -> None:
     async with AsyncClient(local_config()) as client:
-        results = list(await client.call_actions_parallel(
-            'svc', [{'action': 'echo', 'body': {'n': 1}}, {'action': 'forbidden'}], raise_job_errors=False,
-        ))
+        results = list(
+            await client.call_actions_parallel(
+                'svc',
+                [{'action': 'echo', 'body': {'n': 1}}, {'action': 'forbidden'}],
+                raise_job_errors=False,
+            )
+        )
 
     assert isinstance(results[0], ActionResponse)
     assert isinstance(results[1], list)
@@ -132,11 +142,13 @@ async def test_call_actions_parallel_gives_job_errors_in_place_when_not_raised()
 @run_async
 async def test_call_jobs_parallel_calls_several_services_and_keeps_the_order_of_the_jobs() -> None:
     async with AsyncClient(local_config()) as client:
-        results = await client.call_jobs_parallel([
-            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 1}}]},
-            {'service_name': 'svc', 'actions': [{'action': 'square', 'body': {'number': 4}}]},
-            {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 3}}]},
-        ])
+        results = await client.call_jobs_parallel(
+            [
+                {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 1}}]},
+                {'service_name': 'svc', 'actions': [{'action': 'square', 'body': {'number': 4}}]},
+                {'service_name': 'other', 'actions': [{'action': 'echo', 'body': {'job': 3}}]},
+            ]
+        )
 
     bodies = [r.actions[0].body for r in results if isinstance(r, JobResponse)]
     assert bodies == [{'job': 1}, {'square': 16}, {'job': 3}]
@@ -146,15 +158,18 @@ async def test_call_jobs_parallel_calls_several_services_and_keeps_the_order_of_
 async def test_call_jobs_parallel_raises_the_action_error_of_a_failed_job() -> None:
     async with AsyncClient(local_config()) as client:
         with pytest.raises(CallActionError) as raised:
-            await client.call_jobs_parallel([
-                {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-                {'service_name': 'other', 'actions': [{'action': 'fail'}]},
-            ])
+            await client.call_jobs_parallel(
+                [
+                    {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                    {'service_name': 'other', 'actions': [{'action': 'fail'}]},
+                ]
+            )
 
     assert [a.action for a in raised.value.actions] == ['fail']
 
 
 # send_request and get_all_responses -----------------------------------------------------------------------------------
+
 
 @run_async
 async def test_get_all_responses_yields_every_response_to_the_requests_sent() -> None:
@@ -164,13 +179,15 @@ async def test_get_all_responses_yields_every_response_to_the_requests_sent() ->
         responses = {request_id: response async for request_id, response in client.get_all_responses('svc')}
 
     assert {request_id: r.actions[0].body for request_id, r in responses.items()} == {
-        first: {'square': 4}, second: {'square': 9},
+        first: {'square': 4},
+        second: {'square': 9},
     }
 
 
 @run_async
 async def test_get_all_responses_yields_only_the_responses_of_the_current_task() -> None:
     async with AsyncClient(local_config()) as client:
+
         async def send_and_collect(number: int) -> List[Any]:
             await client.send_request('svc', [{'action': 'square', 'body': {'number': number}}])
             await asyncio.sleep(0)  # let the other task send too
@@ -201,6 +218,7 @@ async def test_a_request_suppressing_its_response_leaves_nothing_to_collect() ->
 
 # Headers --------------------------------------------------------------------------------------------------------------
 
+
 @run_async
 async def test_requests_carry_the_base_context_its_correlation_id_and_the_calls_switches() -> None:
     base = {'correlation_id': 'from-the-caller', 'switches': [1], 'user': 'ada'}
@@ -209,7 +227,10 @@ async def test_requests_carry_the_base_context_its_correlation_id_and_the_calls_
 
     context = response.body['context']
     assert (context['correlation_id'], sorted(context['switches']), context['user'], context['locale']) == (
-        'from-the-caller', [1, 2, 3], 'ada', 'fr',
+        'from-the-caller',
+        [1, 2, 3],
+        'ada',
+        'fr',
     )
 
 
@@ -229,11 +250,15 @@ async def test_the_timeout_of_a_call_travels_in_the_control_header_with_control_
         response = await client.call_action('svc', 'headers', timeout=7, control_extra={'priority': 'high'})
 
     assert response.body['control'] == {
-        'continue_on_error': False, 'suppress_response': False, 'timeout': 7, 'priority': 'high',
+        'continue_on_error': False,
+        'suppress_response': False,
+        'timeout': 7,
+        'priority': 'high',
     }
 
 
 # Many calls at once ---------------------------------------------------------------------------------------------------
+
 
 @run_async
 async def test_many_calls_at_once_each_get_their_own_response() -> None:
@@ -245,6 +270,7 @@ async def test_many_calls_at_once_each_get_their_own_response() -> None:
 
 
 # Configuration and closing --------------------------------------------------------------------------------------------
+
 
 @run_async
 async def test_calling_an_unknown_service_raises_improperly_configured() -> None:

@@ -42,7 +42,7 @@ async def test_request_middleware_can_add_to_the_meta_that_travels_with_the_requ
         transport.deliver(transport.request_ids()[0])
         await call
 
-    (_, meta, _, _), = transport.sent
+    ((_, meta, _, _),) = transport.sent
     assert meta['trail'] == ['first', 'second']
     assert meta['client_version'] == list(__version_info__)
 

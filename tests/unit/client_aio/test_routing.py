@@ -218,10 +218,13 @@ async def test_parallel_calls_put_caught_send_errors_in_place_of_their_responses
     async with hand_delivered_client() as client:
         transport = transport_of(client)
         transport.send_errors.append(MessageSendError('queue full'))
-        call = asyncio.ensure_future(client.call_actions_parallel(
-            'svc', [{'action': 'echo', 'body': {'n': 1}}, {'action': 'echo', 'body': {'n': 2}}],
-            catch_transport_errors=True,
-        ))
+        call = asyncio.ensure_future(
+            client.call_actions_parallel(
+                'svc',
+                [{'action': 'echo', 'body': {'n': 1}}, {'action': 'echo', 'body': {'n': 2}}],
+                catch_transport_errors=True,
+            )
+        )
         await wait_until(lambda: transport.sent, 'the request that could be sent')
         transport.deliver(transport.request_ids()[0], n=2)
 
@@ -235,10 +238,14 @@ async def test_parallel_calls_put_caught_send_errors_in_place_of_their_responses
 async def test_parallel_calls_raise_the_first_receive_error_unless_caught() -> None:
     async with hand_delivered_client() as client:
         transport = transport_of(client)
-        call = asyncio.ensure_future(client.call_jobs_parallel([
-            {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-            {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-        ]))
+        call = asyncio.ensure_future(
+            client.call_jobs_parallel(
+                [
+                    {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                    {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                ]
+            )
+        )
         await wait_until(lambda: len(transport.sent) == 2, 'two requests')
         transport.fail_next_receive(ExpiredMessageReceived('Message expired', request_id=transport.request_ids()[1]))
 
@@ -250,14 +257,16 @@ async def test_parallel_calls_raise_the_first_receive_error_unless_caught() -> N
 @run_async
 async def test_parallel_calls_share_one_timeout_and_catch_it_per_job() -> None:
     async with hand_delivered_client('svc', 'other') as client:
-        call = asyncio.ensure_future(client.call_jobs_parallel(
-            [
-                {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
-                {'service_name': 'other', 'actions': [{'action': 'echo'}]},
-            ],
-            timeout=0.1,  # type: ignore[arg-type]
-            catch_transport_errors=True,
-        ))
+        call = asyncio.ensure_future(
+            client.call_jobs_parallel(
+                [
+                    {'service_name': 'svc', 'actions': [{'action': 'echo'}]},
+                    {'service_name': 'other', 'actions': [{'action': 'echo'}]},
+                ],
+                timeout=0.1,  # type: ignore[arg-type]
+                catch_transport_errors=True,
+            )
+        )
         svc = transport_of(client, 'svc')
         await wait_until(lambda: svc.sent, 'the request to svc')
         svc.deliver(svc.request_ids()[0], answered=True)

@@ -55,14 +55,19 @@ async def test_a_real_action_of_an_unconfigured_stubbed_service_raises_improperl
 async def test_a_mixed_job_runs_its_real_actions_and_merges_the_responses_in_order() -> None:
     async with AsyncClient(local_config()) as client:
         with stub_action('svc', 'get_user', body={'name': 'Ada'}):
-            response = await client.call_actions('svc', [
-                {'action': 'square', 'body': {'number': 5}},
-                {'action': 'get_user'},
-                {'action': 'echo', 'body': {'real': True}},
-            ])
+            response = await client.call_actions(
+                'svc',
+                [
+                    {'action': 'square', 'body': {'number': 5}},
+                    {'action': 'get_user'},
+                    {'action': 'echo', 'body': {'real': True}},
+                ],
+            )
 
     assert [(a.action, a.body) for a in response.actions] == [
-        ('square', {'square': 25}), ('get_user', {'name': 'Ada'}), ('echo', {'real': True}),
+        ('square', {'square': 25}),
+        ('get_user', {'name': 'Ada'}),
+        ('echo', {'real': True}),
     ]
 
 
@@ -98,10 +103,12 @@ async def test_a_stub_raising_a_receive_timeout_raises_it_when_the_response_is_a
 async def test_parallel_calls_mix_stubbed_and_real_jobs() -> None:
     async with AsyncClient(local_config()) as client:
         with stub_action('other', 'get_user', body={'name': 'Ada'}):
-            results = await client.call_jobs_parallel([
-                {'service_name': 'svc', 'actions': [{'action': 'square', 'body': {'number': 3}}]},
-                {'service_name': 'other', 'actions': [{'action': 'get_user'}]},
-            ])
+            results = await client.call_jobs_parallel(
+                [
+                    {'service_name': 'svc', 'actions': [{'action': 'square', 'body': {'number': 3}}]},
+                    {'service_name': 'other', 'actions': [{'action': 'get_user'}]},
+                ]
+            )
 
     assert [r.actions[0].body for r in results] == [{'square': 9}, {'name': 'Ada'}]  # type: ignore[union-attr]
 
@@ -116,7 +123,8 @@ async def test_stubbed_requests_sent_with_send_request_are_collected_with_their_
 
     assert stubbed_id <= 0 < real_id
     assert {request_id: r.actions[0].body for request_id, r in responses.items()} == {
-        stubbed_id: {'name': 'Ada'}, real_id: {'real': 1},
+        stubbed_id: {'name': 'Ada'},
+        real_id: {'real': 1},
     }
 
 

@@ -112,10 +112,14 @@ async def test_the_local_transport_gives_the_server_its_settings() -> None:
 
 @run_async
 async def test_a_subclass_of_the_local_transport_is_built_as_configured() -> None:
-    config = {'svc': {'transport': {
-        'path': 'pysoa.test.stub_service:StubClientTransport',
-        'kwargs': {'action_map': {'get_user': {'body': {'name': 'Ada'}}}},
-    }}}
+    config = {
+        'svc': {
+            'transport': {
+                'path': 'pysoa.test.stub_service:StubClientTransport',
+                'kwargs': {'action_map': {'get_user': {'body': {'name': 'Ada'}}}},
+            }
+        }
+    }
 
     async with AsyncClient(config) as client:
         response = await client.call_action('svc', 'get_user')

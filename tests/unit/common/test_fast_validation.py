@@ -248,7 +248,9 @@ def shaped_values(field: fields.Base) -> st.SearchStrategy[Any]:
         return dictionaries_for(field)
     if isinstance(field, fields.SchemalessDictionary):
         return st.dictionaries(
-            values_for(field.key_type).filter(is_hashable), values_for(field.value_type), **collection_size(field),
+            values_for(field.key_type).filter(is_hashable),
+            values_for(field.value_type),
+            **collection_size(field),
         )
     if isinstance(field, fields.Set):
         return st.frozensets(values_for(field.contents).filter(is_hashable), **collection_size(field))
@@ -394,8 +396,15 @@ def conformity_validation_forbidden() -> Iterator[None]:
     """Makes every ``errors`` of the fields PySOA's schemas use raise; compile the checks before entering."""
     with contextlib.ExitStack() as stack:
         for field_class in (
-            fields.Dictionary, fields.SchemalessDictionary, fields.List, fields.UnicodeString, fields.Integer,
-            fields.Boolean, fields.Constant, fields.Anything, fields.Hashable,
+            fields.Dictionary,
+            fields.SchemalessDictionary,
+            fields.List,
+            fields.UnicodeString,
+            fields.Integer,
+            fields.Boolean,
+            fields.Constant,
+            fields.Anything,
+            fields.Hashable,
         ):
             stack.enter_context(mock.patch.object(field_class, 'errors', side_effect=AssertionError('Conformity ran')))
         yield

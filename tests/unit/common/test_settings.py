@@ -35,10 +35,12 @@ def test_defaults_fill_in_metrics_and_middleware() -> None:
 
 
 def test_class_configuration_gains_the_imported_class() -> None:
-    settings = SOASettings({
-        'transport': {'path': THING_PATH, 'kwargs': {'host': 'h', 'port': 2}},
-        'middleware': [{'path': MIDDLEWARE_PATH}],
-    })
+    settings = SOASettings(
+        {
+            'transport': {'path': THING_PATH, 'kwargs': {'host': 'h', 'port': 2}},
+            'middleware': [{'path': MIDDLEWARE_PATH}],
+        }
+    )
     assert settings['transport']['object'] is ConfiguredThing
     assert settings['transport']['kwargs'] == {'host': 'h', 'port': 2}
     assert settings['middleware'][0]['object'] is PlainMiddleware

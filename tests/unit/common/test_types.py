@@ -37,10 +37,20 @@ def test_error_wire_form_has_every_key_including_nones() -> None:
 def test_error_field_order_matches_the_positional_signature() -> None:
     error = Error('C', 'M', 'f', 'tb', {'v': 1}, ['perm'], True)
     assert [a.name for a in attr.fields(Error)] == [
-        'code', 'message', 'field', 'traceback', 'variables', 'denied_permissions', 'is_caller_error',
+        'code',
+        'message',
+        'field',
+        'traceback',
+        'variables',
+        'denied_permissions',
+        'is_caller_error',
     ]
     assert (error.field, error.traceback, error.variables, error.denied_permissions, error.is_caller_error) == (
-        'f', 'tb', {'v': 1}, ['perm'], True,
+        'f',
+        'tb',
+        {'v': 1},
+        ['perm'],
+        True,
     )
 
 
@@ -115,8 +125,13 @@ def test_job_response_round_trips_through_its_wire_dict() -> None:
     assert wire == {
         'errors': [
             {
-                'code': 'J', 'message': 'job', 'field': 'f', 'traceback': None, 'variables': None,
-                'denied_permissions': None, 'is_caller_error': False,
+                'code': 'J',
+                'message': 'job',
+                'field': 'f',
+                'traceback': None,
+                'variables': None,
+                'denied_permissions': None,
+                'is_caller_error': False,
             },
         ],
         'context': {'correlation_id': 'abc'},
@@ -125,8 +140,13 @@ def test_job_response_round_trips_through_its_wire_dict() -> None:
                 'action': 'a',
                 'errors': [
                     {
-                        'code': 'A', 'message': 'm', 'field': None, 'traceback': None, 'variables': None,
-                        'denied_permissions': None, 'is_caller_error': False,
+                        'code': 'A',
+                        'message': 'm',
+                        'field': None,
+                        'traceback': None,
+                        'variables': None,
+                        'denied_permissions': None,
+                        'is_caller_error': False,
                     },
                 ],
                 'body': {'k': [1, 2]},

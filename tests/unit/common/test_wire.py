@@ -45,27 +45,39 @@ values = st.recursive(
 )
 bodies = st.dictionaries(st.text(max_size=5), values, max_size=4)
 errors = st.builds(
-    Error, code=st.text(max_size=5), message=st.text(max_size=5), field=st.none() | st.text(max_size=5),
-    variables=st.none() | bodies, denied_permissions=st.none() | st.lists(st.text(max_size=5), max_size=2),
+    Error,
+    code=st.text(max_size=5),
+    message=st.text(max_size=5),
+    field=st.none() | st.text(max_size=5),
+    variables=st.none() | bodies,
+    denied_permissions=st.none() | st.lists(st.text(max_size=5), max_size=2),
     is_caller_error=st.booleans(),
 )
 
 
-@given(st.builds(
-    JobRequest, control=bodies, context=bodies,
-    actions=st.lists(st.builds(ActionRequest, action=st.text(max_size=5), body=bodies), max_size=3),
-))
+@given(
+    st.builds(
+        JobRequest,
+        control=bodies,
+        context=bodies,
+        actions=st.lists(st.builds(ActionRequest, action=st.text(max_size=5), body=bodies), max_size=3),
+    )
+)
 def test_job_request_wire_form_is_what_attr_asdict_made(job_request: JobRequest) -> None:
     assert job_request_to_dict(job_request) == attr.asdict(job_request)
 
 
-@given(st.builds(
-    JobResponse, errors=st.lists(errors, max_size=2), context=bodies,
-    actions=st.lists(
-        st.builds(ActionResponse, action=st.text(max_size=5), errors=st.lists(errors, max_size=2), body=bodies),
-        max_size=3,
-    ),
-))
+@given(
+    st.builds(
+        JobResponse,
+        errors=st.lists(errors, max_size=2),
+        context=bodies,
+        actions=st.lists(
+            st.builds(ActionResponse, action=st.text(max_size=5), errors=st.lists(errors, max_size=2), body=bodies),
+            max_size=3,
+        ),
+    )
+)
 def test_job_response_wire_form_is_what_attr_asdict_made(job_response: JobResponse) -> None:
     assert job_response_to_dict(job_response) == attr.asdict(job_response)
     assert job_response_to_dict(job_response, (0, 70, 0)) == attr.asdict(job_response)

@@ -8,12 +8,19 @@ import pytest
 from pysoa.contrib.errors import MissingExtraError
 
 
-@pytest.mark.parametrize(('integration', 'library', 'requirement', 'extra'), [
-    ('pysoa.contrib.opentelemetry', 'opentelemetry', 'opentelemetry-api', 'opentelemetry'),
-    ('pysoa.contrib.prometheus', 'prometheus_client', 'prometheus_client', 'prometheus'),
-])
+@pytest.mark.parametrize(
+    ('integration', 'library', 'requirement', 'extra'),
+    [
+        ('pysoa.contrib.opentelemetry', 'opentelemetry', 'opentelemetry-api', 'opentelemetry'),
+        ('pysoa.contrib.prometheus', 'prometheus_client', 'prometheus_client', 'prometheus'),
+    ],
+)
 def test_importing_an_integration_without_its_library_says_which_extra_to_install(
-    monkeypatch: pytest.MonkeyPatch, integration: str, library: str, requirement: str, extra: str,
+    monkeypatch: pytest.MonkeyPatch,
+    integration: str,
+    library: str,
+    requirement: str,
+    extra: str,
 ) -> None:
     for name in list(sys.modules):
         if name.split('.')[0] == library or name == integration or name.startswith(f'{integration}.'):

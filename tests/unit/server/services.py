@@ -116,7 +116,8 @@ class RecordingMetrics(DefaultMetricsRecorder):
         return sum(
             cast(int, metric.value)  # a counter's value is never None
             for metric in self.get_all_metrics()
-            if type(metric).__name__ == 'Counter' and metric.name == name
+            if type(metric).__name__ == 'Counter'
+            and metric.name == name
             and all(metric.tags.get(k) == v for k, v in tags.items())
         )
 
@@ -195,10 +196,13 @@ class FailingAction(Action):
 
 def raising(exception: BaseException) -> Callable[[Any], Callable[[EnrichedActionRequest], ActionResponse]]:
     """An action factory whose action raises ``exception``."""
+
     def factory(_settings: Any) -> Callable[[EnrichedActionRequest], ActionResponse]:
         def run(_request: EnrichedActionRequest) -> ActionResponse:
             raise exception
+
         return run
+
     return factory
 
 

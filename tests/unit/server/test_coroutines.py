@@ -92,10 +92,16 @@ class CoroutineServer(Server):
 
 
 def local_client(**server_settings: Any) -> Client:
-    return Client({'coroutines': {'transport': {
-        'path': 'pysoa.common.transport.local:LocalClientTransport',
-        'kwargs': {'server_class': CoroutineServer, 'server_settings': server_settings},
-    }}})
+    return Client(
+        {
+            'coroutines': {
+                'transport': {
+                    'path': 'pysoa.common.transport.local:LocalClientTransport',
+                    'kwargs': {'server_class': CoroutineServer, 'server_settings': server_settings},
+                }
+            }
+        }
+    )
 
 
 # Under the local transport --------------------------------------------------------------------------------------------
@@ -189,7 +195,8 @@ def test_before_run_coroutine_is_called_in_configured_order_in_the_caller_thread
     run_on_thread(thread, inner(log))
 
     assert [entry for entry in log if 'before' in entry] == [
-        'a before (caller thread: True)', 'b before (caller thread: True)',
+        'a before (caller thread: True)',
+        'b before (caller thread: True)',
     ]
     assert log.index('b before (caller thread: True)') < log.index('a enter')
 
@@ -201,7 +208,11 @@ def test_first_configured_coroutine_middleware_is_outermost() -> None:
     result = run_on_thread(thread, inner(log))
 
     assert [entry for entry in log if 'before' not in entry] == [
-        'a enter', 'b enter', 'coroutine', 'b exit with result', 'a exit with b(result)',
+        'a enter',
+        'b enter',
+        'coroutine',
+        'b exit with result',
+        'a exit with b(result)',
     ]
     assert result == 'a(b(result))'
 
@@ -233,9 +244,11 @@ class NamedCoroutineMiddleware(CoroutineMiddleware):
 
 
 def test_coroutine_middleware_comes_from_the_server_settings() -> None:
-    client = local_client(coroutine_middleware=[
-        {'path': f'{THIS_MODULE}:NamedCoroutineMiddleware', 'kwargs': {'name': 'configured'}},
-    ])
+    client = local_client(
+        coroutine_middleware=[
+            {'path': f'{THIS_MODULE}:NamedCoroutineMiddleware', 'kwargs': {'name': 'configured'}},
+        ]
+    )
 
     response = client.call_action('coroutines', 'coroutine', body={'a': 1, 'b': 2})
 

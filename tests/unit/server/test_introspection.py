@@ -226,7 +226,9 @@ def test_switched_action_without_default_lists_its_last_pair_as_default() -> Non
     names = introspect()['action_names']
 
     assert [n for n in names if n.startswith('search_without_default')] == [
-        'search_without_default[DEFAULT]', 'search_without_default[switch:5]', 'search_without_default[switch:7]',
+        'search_without_default[DEFAULT]',
+        'search_without_default[switch:5]',
+        'search_without_default[switch:7]',
     ]
     assert 'search_without_default[switch:3]' not in names
 

@@ -48,7 +48,11 @@ LOCAL_TRANSPORT_PATH = 'pysoa.common.transport.local:LocalClientTransport'
 
 def test_enriched_job_request_adds_client_and_run_coroutine_after_the_job_request_fields() -> None:
     assert [a.name for a in attr.fields(EnrichedJobRequest)] == [
-        'control', 'context', 'actions', 'client', 'run_coroutine',
+        'control',
+        'context',
+        'actions',
+        'client',
+        'run_coroutine',
     ]
     assert issubclass(EnrichedJobRequest, JobRequest)
 
@@ -68,7 +72,13 @@ def test_enriched_job_request_converts_action_dicts_to_action_requests() -> None
 
 def test_enriched_action_request_fields_in_order() -> None:
     assert [a.name for a in attr.fields(EnrichedActionRequest)] == [
-        'action', 'body', 'switches', 'context', 'control', 'client', 'run_coroutine',
+        'action',
+        'body',
+        'switches',
+        'context',
+        'control',
+        'client',
+        'run_coroutine',
     ]
     assert issubclass(EnrichedActionRequest, ActionRequest)
 
@@ -185,9 +195,14 @@ def local_request(server: Optional[Server] = None, **kwargs: Any) -> EnrichedAct
     kwargs.setdefault('switches', [3])
     request = EnrichedActionRequest(action='caller', body={'caller': True}, **kwargs)
     if server is None:
-        server = make_server({
-            'double': DoubleAction, 'capture': CaptureRequestAction, 'fail': FailingAction, 'soft': returning_errors,
-        })
+        server = make_server(
+            {
+                'double': DoubleAction,
+                'capture': CaptureRequestAction,
+                'fail': FailingAction,
+                'soft': returning_errors,
+            }
+        )
     request._server = server
     return request
 
@@ -260,23 +275,30 @@ def test_call_local_action_raises_an_unknown_action_error_that_is_not_a_caller_e
     with pytest.raises(ActionError) as exc_info:
         local_request().call_local_action('missing', {})
 
-    assert exc_info.value.errors == [Error(
-        code='UNKNOWN',
-        message='The action "missing" was not found on this server.',
-        field='action',
-        is_caller_error=False,
-    )]
+    assert exc_info.value.errors == [
+        Error(
+            code='UNKNOWN',
+            message='The action "missing" was not found on this server.',
+            field='action',
+            is_caller_error=False,
+        )
+    ]
 
 
 def test_call_local_action_can_return_the_unknown_action_error() -> None:
     response = local_request().call_local_action('missing', {}, raise_action_errors=False)
 
-    assert response == ActionResponse(action='missing', errors=[Error(
-        code='UNKNOWN',
-        message='The action "missing" was not found on this server.',
-        field='action',
-        is_caller_error=False,
-    )])
+    assert response == ActionResponse(
+        action='missing',
+        errors=[
+            Error(
+                code='UNKNOWN',
+                message='The action "missing" was not found on this server.',
+                field='action',
+                is_caller_error=False,
+            )
+        ],
+    )
 
 
 NO_SERVER_ERROR = Error(
@@ -309,9 +331,12 @@ def test_call_local_action_reraises_the_action_error_of_the_action_unchanged() -
 def test_call_local_action_can_return_the_action_error_of_the_action() -> None:
     response = local_request().call_local_action('fail', {}, raise_action_errors=False)
 
-    assert response == ActionResponse(action='fail', errors=[
-        Error(code='FAILED', message='It failed', field='value', is_caller_error=True),
-    ])
+    assert response == ActionResponse(
+        action='fail',
+        errors=[
+            Error(code='FAILED', message='It failed', field='value', is_caller_error=True),
+        ],
+    )
 
 
 def test_call_local_action_raises_returned_errors_as_server_errors_by_default() -> None:
@@ -387,9 +412,14 @@ def clients() -> List[Client]:
 def test_request_client_carries_the_request_context_and_the_calling_service(clients: List[Client]) -> None:
     server = make_server({'client': ClientAction})
 
-    server.process_job(job_request(
-        action('client'), correlation_id='corr-7', switches=[2, 9], context={'caller': 'tests', 'custom': 1},
-    ))
+    server.process_job(
+        job_request(
+            action('client'),
+            correlation_id='corr-7',
+            switches=[2, 9],
+            context={'caller': 'tests', 'custom': 1},
+        )
+    )
 
     [client] = clients
     assert isinstance(client, Client)
@@ -403,9 +433,17 @@ def test_request_client_carries_the_request_context_and_the_calling_service(clie
 
 
 def test_request_client_is_configured_from_client_routing(clients: List[Client]) -> None:
-    routing = {'other': {'transport': {'path': LOCAL_TRANSPORT_PATH, 'kwargs': {
-        'server_class': make_server_class(service_name='other'), 'server_settings': {},
-    }}}}
+    routing = {
+        'other': {
+            'transport': {
+                'path': LOCAL_TRANSPORT_PATH,
+                'kwargs': {
+                    'server_class': make_server_class(service_name='other'),
+                    'server_settings': {},
+                },
+            }
+        }
+    }
     server = make_server({'client': ClientAction}, client_routing=routing)
 
     server.process_job(job_request(action('client')))
@@ -435,9 +473,17 @@ def test_nested_calls_through_the_request_client_carry_correlation_id_switches_a
             return request.client.call_action('inner', 'context').body
 
     inner_server_class = make_server_class({'context': ContextAction}, service_name='inner')
-    routing = {'inner': {'transport': {'path': LOCAL_TRANSPORT_PATH, 'kwargs': {
-        'server_class': inner_server_class, 'server_settings': {},
-    }}}}
+    routing = {
+        'inner': {
+            'transport': {
+                'path': LOCAL_TRANSPORT_PATH,
+                'kwargs': {
+                    'server_class': inner_server_class,
+                    'server_settings': {},
+                },
+            }
+        }
+    }
     server = make_server({'forward': ForwardingAction}, client_routing=routing)
 
     response = server.process_job(job_request(action('forward'), correlation_id='corr-5', switches=[4]))

@@ -167,12 +167,19 @@ def test_unknown_action_is_a_caller_error_on_the_action_field() -> None:
     response = make_server().process_job(job_request(action('missing')))
 
     assert response.errors == []
-    assert response.actions == [ActionResponse(action='missing', errors=[Error(
-        code='UNKNOWN',
-        message='The action "missing" was not found on this server.',
-        field='action',
-        is_caller_error=True,
-    )])]
+    assert response.actions == [
+        ActionResponse(
+            action='missing',
+            errors=[
+                Error(
+                    code='UNKNOWN',
+                    message='The action "missing" was not found on this server.',
+                    field='action',
+                    is_caller_error=True,
+                )
+            ],
+        )
+    ]
 
 
 def test_action_class_map_may_be_any_mapping() -> None:
@@ -202,10 +209,18 @@ def failed_action(server: Server, name: str) -> ActionResponse:
 
 
 def test_action_error_becomes_the_action_response_errors_flagged_as_caller_errors() -> None:
-    server = make_server({'fail': raising(ActionError([
-        Error(code='ONE', message='First', field='a'),
-        Error(code='TWO', message='Second', is_caller_error=True),
-    ]))})
+    server = make_server(
+        {
+            'fail': raising(
+                ActionError(
+                    [
+                        Error(code='ONE', message='First', field='a'),
+                        Error(code='TWO', message='Second', is_caller_error=True),
+                    ]
+                )
+            )
+        }
+    )
 
     assert failed_action(server, 'fail').errors == [
         Error(code='ONE', message='First', field='a', is_caller_error=True),
@@ -233,7 +248,11 @@ def test_unexpected_exception_becomes_a_server_error_with_traceback() -> None:
     [error] = failed_action(server, 'crash').errors
 
     assert (error.code, error.message, error.field, error.variables, error.is_caller_error) == (
-        'SERVER_ERROR', 'Internal server error: bad value', None, None, False,
+        'SERVER_ERROR',
+        'Internal server error: bad value',
+        None,
+        None,
+        False,
     )
     assert error.traceback is not None
     assert error.traceback.startswith('Traceback (most recent call last):')
@@ -320,10 +339,14 @@ def test_job_middleware_wraps_all_action_middleware() -> None:
     server.process_job(job_request(action('echo')))
 
     assert [entry.split(',')[0] for entry in log] == [
-        'first job in', 'second job in',
-        'first action echo in', 'second action echo in',
-        'second action echo out', 'first action echo out',
-        'second job out', 'first job out',
+        'first job in',
+        'second job in',
+        'first action echo in',
+        'second action echo in',
+        'second action echo out',
+        'first action echo out',
+        'second job out',
+        'first job out',
     ]
 
 
@@ -342,6 +365,7 @@ class RejectingMiddleware(ServerMiddleware):
     def action(self, process_action: ServerMiddlewareActionTask) -> ServerMiddlewareActionTask:
         def reject(request: EnrichedActionRequest) -> ActionResponse:
             raise ActionError([Error(code='DENIED', message='No')])
+
         return reject
 
 

@@ -189,7 +189,9 @@ def test_every_validation_problem_is_reported_at_once() -> None:
     job = {'control': {}, 'context': {'switches': []}, 'actions': []}
 
     assert sorted((e.field or '') for e in validation_errors(job)) == [
-        'actions', 'context.correlation_id', 'control.continue_on_error',
+        'actions',
+        'context.correlation_id',
+        'control.continue_on_error',
     ]
 
 
@@ -211,15 +213,17 @@ def test_validation_errors_reach_the_client_as_job_errors_without_is_caller_erro
     response = run_job(make_server(), job)
 
     assert response == {
-        'errors': [{
-            'code': 'INVALID',
-            'message': 'List is shorter than 1',
-            'field': 'actions',
-            'traceback': None,
-            'variables': None,
-            'denied_permissions': None,
-            'is_caller_error': False,
-        }],
+        'errors': [
+            {
+                'code': 'INVALID',
+                'message': 'List is shorter than 1',
+                'field': 'actions',
+                'traceback': None,
+                'variables': None,
+                'denied_permissions': None,
+                'is_caller_error': False,
+            }
+        ],
         'context': {},
         'actions': [],
     }
@@ -249,13 +253,22 @@ def test_first_failing_action_stops_the_job_without_continue_on_error(ran: List[
 def test_continue_on_error_runs_every_action(ran: List[Dict[str, Any]]) -> None:
     server = make_server({'record': RecordingAction, 'fail': FailingAction})
 
-    response = server.process_job(job_request(
-        action('fail'), action('record', n=1), action('fail'), action('record', n=2), continue_on_error=True,
-    ))
+    response = server.process_job(
+        job_request(
+            action('fail'),
+            action('record', n=1),
+            action('fail'),
+            action('record', n=2),
+            continue_on_error=True,
+        )
+    )
 
     assert ran == [{'n': 1}, {'n': 2}]
     assert [(a.action, [e.code for e in a.errors]) for a in response.actions] == [
-        ('fail', ['FAILED']), ('record', []), ('fail', ['FAILED']), ('record', []),
+        ('fail', ['FAILED']),
+        ('record', []),
+        ('fail', ['FAILED']),
+        ('record', []),
     ]
 
 
@@ -291,9 +304,15 @@ def test_every_action_sees_the_job_switches_context_and_control() -> None:
             seen.append((request.action, set(request.switches), request.context, request.control))
 
     server = make_server({'inspect': InspectingAction})
-    server.process_job(job_request(
-        action('inspect'), action('inspect'), switches=[3, 7], context={'caller': 'me'}, control={'extra': 1},
-    ))
+    server.process_job(
+        job_request(
+            action('inspect'),
+            action('inspect'),
+            switches=[3, 7],
+            context={'caller': 'me'},
+            control={'extra': 1},
+        )
+    )
 
     expected_context = {'correlation_id': 'correlation-1', 'switches': [3, 7], 'caller': 'me'}
     expected_control = {'continue_on_error': False, 'extra': 1}
@@ -330,11 +349,18 @@ def test_harakiri_in_an_action_times_the_action_out_and_stops_the_job(ran: List[
 
     assert response == JobResponse(
         context={'correlation_id': 'correlation-1'},
-        actions=[ActionResponse(action='slow', errors=[Error(
-            code='ACTION_TIMEOUT',
-            message='The action "slow" ran for too long and had to be interrupted.',
-            is_caller_error=False,
-        )])],
+        actions=[
+            ActionResponse(
+                action='slow',
+                errors=[
+                    Error(
+                        code='ACTION_TIMEOUT',
+                        message='The action "slow" ran for too long and had to be interrupted.',
+                        is_caller_error=False,
+                    )
+                ],
+            )
+        ],
     )
     assert ran == []
 
@@ -360,6 +386,7 @@ class RaisingJobMiddleware(ServerMiddleware):
             if self.raises == 'action_error':
                 raise ActionError([Error(code='X', message='Y')])
             raise KeyError('missing')
+
         return handle
 
 
@@ -372,11 +399,15 @@ def test_harakiri_in_job_middleware_times_the_job_out() -> None:
 
     response = server.process_job(job_request())
 
-    assert response == JobResponse(errors=[Error(
-        code='JOB_TIMEOUT',
-        message='The service job ran for too long and had to be interrupted (probably a middleware issue).',
-        is_caller_error=False,
-    )])
+    assert response == JobResponse(
+        errors=[
+            Error(
+                code='JOB_TIMEOUT',
+                message='The service job ran for too long and had to be interrupted (probably a middleware issue).',
+                is_caller_error=False,
+            )
+        ]
+    )
 
 
 def test_job_error_from_job_middleware_replaces_the_whole_response() -> None:
@@ -394,7 +425,9 @@ def test_exception_in_job_middleware_becomes_a_job_server_error() -> None:
     assert response.context == {}
     [error] = response.errors
     assert (error.code, error.message, error.is_caller_error) == (
-        'SERVER_ERROR', "Internal server error: 'missing'", False,
+        'SERVER_ERROR',
+        "Internal server error: 'missing'",
+        False,
     )
     assert error.traceback is not None and "KeyError: 'missing'" in error.traceback
 
@@ -458,6 +491,7 @@ class CapturingJobMiddleware(ServerMiddleware):
         def handle(request: EnrichedJobRequest) -> JobResponse:
             self.received.append(request)
             return process_job(request)
+
         return handle
 
 

@@ -72,11 +72,13 @@ def test_request_and_successful_response_are_logged_at_the_success_level(caplog:
     assert job_log(caplog) == [(logging.DEBUG, 'Job request:'), (logging.DEBUG, 'Job response:')]
     request_line, response_line = job_log_messages(caplog)
     assert request_line == 'Job request: ' + repr(job_request(action('echo', greeting='hello')))
-    assert response_line == 'Job response: ' + repr({
-        'errors': [],
-        'context': {'correlation_id': 'correlation-1'},
-        'actions': [{'action': 'echo', 'errors': [], 'body': {'greeting': 'hello'}}],
-    })
+    assert response_line == 'Job response: ' + repr(
+        {
+            'errors': [],
+            'context': {'correlation_id': 'correlation-1'},
+            'actions': [{'action': 'echo', 'errors': [], 'body': {'greeting': 'hello'}}],
+        }
+    )
 
 
 def test_request_and_response_are_logged_at_info_by_default(caplog: pytest.LogCaptureFixture) -> None:
@@ -242,7 +244,10 @@ def test_logging_context_holds_the_request_id_and_every_job_context_key() -> Non
     response = run_job(server, job_request(action('log_context'), switches=[5], context={'caller': 'x'}), request_id=8)
 
     assert response['actions'][0]['body']['context'] == {
-        'request_id': 8, 'correlation_id': 'correlation-1', 'switches': [5], 'caller': 'x',
+        'request_id': 8,
+        'correlation_id': 'correlation-1',
+        'switches': [5],
+        'caller': 'x',
     }
 
 
@@ -326,6 +331,7 @@ class SlowJobMiddleware(ServerMiddleware):
     def job(self, process_job: ServerMiddlewareJobTask) -> ServerMiddlewareJobTask:
         def handle(request: EnrichedJobRequest) -> JobResponse:
             raise HarakiriInterrupt()
+
         return handle
 
 
@@ -333,6 +339,7 @@ class CrashingJobMiddleware(ServerMiddleware):
     def job(self, process_job: ServerMiddlewareJobTask) -> ServerMiddlewareJobTask:
         def handle(request: EnrichedJobRequest) -> JobResponse:
             raise ValueError('middleware bug')
+
         return handle
 
 

@@ -82,11 +82,17 @@ def test_response_is_sent_with_the_request_id_and_meta_of_the_request() -> None:
 
     server.handle_next_request()
 
-    assert transport_of(server).responses == [ReceivedMessage(42, meta, {
-        'errors': [],
-        'context': {'correlation_id': 'correlation-1'},
-        'actions': [{'action': 'echo', 'errors': [], 'body': {'x': 1}}],
-    })]
+    assert transport_of(server).responses == [
+        ReceivedMessage(
+            42,
+            meta,
+            {
+                'errors': [],
+                'context': {'correlation_id': 'correlation-1'},
+                'actions': [{'action': 'echo', 'errors': [], 'body': {'x': 1}}],
+            },
+        )
+    ]
     assert transport_of(server).responses[0].meta is meta
 
 
@@ -132,14 +138,16 @@ def test_job_errors_omit_is_caller_error_for_old_clients_too() -> None:
 
     response = run_job(make_server(), job, meta={'client_version': [0, 60, 0]})
 
-    assert response['errors'] == [{
-        'code': 'INVALID',
-        'message': 'List is shorter than 1',
-        'field': 'actions',
-        'traceback': None,
-        'variables': None,
-        'denied_permissions': None,
-    }]
+    assert response['errors'] == [
+        {
+            'code': 'INVALID',
+            'message': 'List is shorter than 1',
+            'field': 'actions',
+            'traceback': None,
+            'variables': None,
+            'denied_permissions': None,
+        }
+    ]
 
 
 def test_suppressed_response_is_not_sent_but_the_job_still_runs() -> None:
@@ -171,15 +179,17 @@ def test_too_large_response_is_replaced_by_a_response_too_large_job_error() -> N
     response = sent_after_send_failure(MessageTooLarge(300000, 'Message too large'))
 
     assert response == {
-        'errors': [{
-            'code': 'RESPONSE_TOO_LARGE',
-            'message': 'Could not send the response because it was too large',
-            'field': None,
-            'traceback': None,
-            'variables': None,
-            'denied_permissions': None,
-            'is_caller_error': False,
-        }],
+        'errors': [
+            {
+                'code': 'RESPONSE_TOO_LARGE',
+                'message': 'Could not send the response because it was too large',
+                'field': None,
+                'traceback': None,
+                'variables': None,
+                'denied_permissions': None,
+                'is_caller_error': False,
+            }
+        ],
         'context': {},
         'actions': [],
     }
@@ -188,9 +198,13 @@ def test_too_large_response_is_replaced_by_a_response_too_large_job_error() -> N
 def test_unserializable_response_is_replaced_by_a_response_not_serializable_job_error() -> None:
     response = sent_after_send_failure(InvalidField('Cannot serialize object'))
 
-    assert [(e['code'], e['message'], e['is_caller_error']) for e in response['errors']] == [(
-        'RESPONSE_NOT_SERIALIZABLE', 'Could not send the response because it failed to serialize', False,
-    )]
+    assert [(e['code'], e['message'], e['is_caller_error']) for e in response['errors']] == [
+        (
+            'RESPONSE_NOT_SERIALIZABLE',
+            'Could not send the response because it failed to serialize',
+            False,
+        )
+    ]
     assert response['actions'] == []
 
 
@@ -233,9 +247,14 @@ def test_server_serves_the_next_request_after_dropping_an_unsendable_response() 
     assert response['actions'][0]['body'] == {'second': True}
 
 
-@pytest.mark.parametrize('second_failure', [
-    MessageTooLarge(300000, 'Meta too large'), InvalidField('Cannot serialize meta'), InvalidMessageError('Bad meta'),
-])
+@pytest.mark.parametrize(
+    'second_failure',
+    [
+        MessageTooLarge(300000, 'Meta too large'),
+        InvalidField('Cannot serialize meta'),
+        InvalidMessageError('Bad meta'),
+    ],
+)
 def test_response_whose_error_replacement_cannot_be_sent_either_is_dropped(second_failure: Exception) -> None:
     server = make_server()
     transport_of(server).fail_next_send(InvalidField('Cannot serialize object'))
@@ -412,7 +431,9 @@ def test_response_that_cannot_be_converted_becomes_a_server_error() -> None:
 
     [error] = response['errors']
     assert (error['code'], error['message'], error['is_caller_error']) == (
-        'SERVER_ERROR', 'Internal server error: cannot list items', False,
+        'SERVER_ERROR',
+        'Internal server error: cannot list items',
+        False,
     )
     assert set(error['variables']) == {'job_response'}
     assert error['variables']['job_response'].startswith('JobResponse(')

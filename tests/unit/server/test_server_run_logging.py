@@ -27,16 +27,19 @@ class LocalOnlyServer(Server):
 
 
 def test_server_on_the_local_transport_says_so_at_startup(caplog: pytest.LogCaptureFixture) -> None:
-    server = LocalOnlyServer(LocalOnlyServer.settings_class({
-        'transport': {'path': 'pysoa.common.transport.local:LocalServerTransport'},
-    }))
+    server = LocalOnlyServer(
+        LocalOnlyServer.settings_class(
+            {
+                'transport': {'path': 'pysoa.common.transport.local:LocalServerTransport'},
+            }
+        )
+    )
 
     with caplog.at_level(logging.INFO, logger='pysoa.server'):
         server.run()  # the local server transport is a stub: its first receive fails, which stops the server
 
     assert (
-        'Listening for requests on the local transport (requests come from clients in this process; there is no '
-        'queue).'
+        'Listening for requests on the local transport (requests come from clients in this process; there is no queue).'
     ) in caplog.messages
     assert server.exit_code == UNHANDLED_ERROR_EXIT_CODE
 
@@ -52,13 +55,19 @@ def test_transient_transport_error_is_one_warning_and_its_traceback_is_logged_at
         server.run()
 
     transport_records = [
-        r for r in caplog.records
+        r
+        for r in caplog.records
         if (r.exc_info and r.exc_info[0] is MessageReceiveError) or r.getMessage().startswith('Transient')
     ]
     assert [(r.levelno, r.exc_info is not None) for r in transport_records] == [
-        (logging.DEBUG, True), (logging.WARNING, False),
+        (logging.DEBUG, True),
+        (logging.WARNING, False),
     ]
-    assert transport_records[1].getMessage().startswith(
-        'Transient error receiving message from transport (MessageReceiveError: Redis went away - ConnectionError); '
-        'retrying in ',
+    assert (
+        transport_records[1]
+        .getMessage()
+        .startswith(
+            'Transient error receiving message from transport (MessageReceiveError: Redis went away - '
+            'ConnectionError); retrying in ',
+        )
     )

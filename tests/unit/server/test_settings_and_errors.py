@@ -54,8 +54,17 @@ def settings(**data: Any) -> ServerSettings:
 def test_server_settings_are_soa_settings_with_the_server_keys() -> None:
     assert issubclass(ServerSettings, SOASettings)
     assert set(ServerSettings.schema) == {
-        'transport', 'middleware', 'metrics', 'coroutine_middleware', 'client_routing', 'logging', 'harakiri',
-        'request_log_success_level', 'request_log_error_level', 'heartbeat_file', 'extra_fields_to_redact',
+        'transport',
+        'middleware',
+        'metrics',
+        'coroutine_middleware',
+        'client_routing',
+        'logging',
+        'harakiri',
+        'request_log_success_level',
+        'request_log_error_level',
+        'heartbeat_file',
+        'extra_fields_to_redact',
     }
 
 
@@ -96,13 +105,16 @@ def test_default_logging_configuration() -> None:
             'console': {'format': '%(asctime)s %(levelname)7s %(correlation_id)s %(request_id)s: %(message)s'},
             'syslog': {
                 'format': '%(service_name)s_service: %(name)s %(levelname)s %(module)s %(process)d correlation_id '
-                          '%(correlation_id)s request_id %(request_id)s %(message)s',
+                '%(correlation_id)s request_id %(request_id)s %(message)s',
             },
         },
         'filters': {'pysoa_logging_context_filter': {'()': 'pysoa.common.logging.PySOALogContextFilter'}},
         'handlers': {
             'console': {
-                'level': 'INFO', 'class': 'logging.StreamHandler', 'formatter': 'console', 'filters': context_filter,
+                'level': 'INFO',
+                'class': 'logging.StreamHandler',
+                'formatter': 'console',
+                'filters': context_filter,
             },
             'syslog': {
                 'level': 'INFO',
@@ -157,23 +169,27 @@ def test_settings_do_not_change_the_given_data() -> None:
     assert data == original
 
 
-@pytest.mark.parametrize('data', [
-    {'harakiri': {'timeout': -1}},
-    {'harakiri': {'shutdown_grace': 0}},
-    {'harakiri': {'timeout': '300'}},
-    {'harakiri': {'timeout': 1, 'unknown': 2}},
-    {'request_log_success_level': 'LOUD'},
-    {'request_log_error_level': 20},
-    {'heartbeat_file': 5},
-    {'extra_fields_to_redact': ['a', 'list']},
-    {'extra_fields_to_redact': {1}},
-    {'client_routing': {'other': 'not a dict'}},
-    {'middleware': [{'path': 'pysoa.server.coroutine:DefaultCoroutineMiddleware'}]},
-    {'coroutine_middleware': [{'path': 'pysoa.server.middleware:ServerMiddleware'}]},
-    {'transport': {'path': 'pysoa.server.middleware:ServerMiddleware'}},
-    {'metrics': {'path': 'pysoa.server.middleware:ServerMiddleware'}},
-    {'unknown_key': True},
-], ids=repr)
+@pytest.mark.parametrize(
+    'data',
+    [
+        {'harakiri': {'timeout': -1}},
+        {'harakiri': {'shutdown_grace': 0}},
+        {'harakiri': {'timeout': '300'}},
+        {'harakiri': {'timeout': 1, 'unknown': 2}},
+        {'request_log_success_level': 'LOUD'},
+        {'request_log_error_level': 20},
+        {'heartbeat_file': 5},
+        {'extra_fields_to_redact': ['a', 'list']},
+        {'extra_fields_to_redact': {1}},
+        {'client_routing': {'other': 'not a dict'}},
+        {'middleware': [{'path': 'pysoa.server.coroutine:DefaultCoroutineMiddleware'}]},
+        {'coroutine_middleware': [{'path': 'pysoa.server.middleware:ServerMiddleware'}]},
+        {'transport': {'path': 'pysoa.server.middleware:ServerMiddleware'}},
+        {'metrics': {'path': 'pysoa.server.middleware:ServerMiddleware'}},
+        {'unknown_key': True},
+    ],
+    ids=repr,
+)
 def test_invalid_settings_are_rejected(data: Dict[str, Any]) -> None:
     with pytest.raises(Settings.ImproperlyConfigured):
         settings(**data)
@@ -287,13 +303,23 @@ def test_job_error_leaves_the_flags_alone_when_told_none() -> None:
 
 def test_rewriting_the_caller_flag_keeps_every_other_error_field() -> None:
     original = Error(
-        code='A', message='a', field='f', traceback='tb', variables={'v': '1'}, denied_permissions=['p'],
+        code='A',
+        message='a',
+        field='f',
+        traceback='tb',
+        variables={'v': '1'},
+        denied_permissions=['p'],
     )
 
     [rewritten] = ActionError([original]).errors
 
     assert rewritten == Error(
-        code='A', message='a', field='f', traceback='tb', variables={'v': '1'}, denied_permissions=['p'],
+        code='A',
+        message='a',
+        field='f',
+        traceback='tb',
+        variables={'v': '1'},
+        denied_permissions=['p'],
         is_caller_error=True,
     )
     assert original.is_caller_error is False
@@ -307,10 +333,13 @@ def test_errors_are_stored_as_a_list() -> None:
 
 
 def test_response_validation_error_describes_each_problem() -> None:
-    error = ResponseValidationError('my_action', [
-        ConformityError('Not an integer', code='INVALID', pointer='count'),
-        ConformityError('Missing key: name', code='MISSING', pointer='items.0.name'),
-    ])
+    error = ResponseValidationError(
+        'my_action',
+        [
+            ConformityError('Not an integer', code='INVALID', pointer='count'),
+            ConformityError('Missing key: name', code='MISSING', pointer='items.0.name'),
+        ],
+    )
 
     assert error.action == 'my_action'
     assert [e.pointer for e in error.errors] == ['count', 'items.0.name']
@@ -323,9 +352,19 @@ def test_response_validation_error_describes_each_problem() -> None:
 
 
 def test_fork_id_replaces_every_marker_in_publisher_kwargs() -> None:
-    metrics = {'kwargs': {'config': {'version': 2, 'publishers': [
-        {'path': 'p:{{fid}}', 'kwargs': {'a': 'x-{{fid}}', 'b': '[[fid]]/%%fid%%', 'c': 5, 'nested': {'d': '{{fid}}'}}},
-    ]}}}
+    metrics = {
+        'kwargs': {
+            'config': {
+                'version': 2,
+                'publishers': [
+                    {
+                        'path': 'p:{{fid}}',
+                        'kwargs': {'a': 'x-{{fid}}', 'b': '[[fid]]/%%fid%%', 'c': 5, 'nested': {'d': '{{fid}}'}},
+                    },
+                ],
+            }
+        }
+    }
 
     apply_fork_id_to_metrics_settings(metrics, '3')
 
@@ -335,9 +374,16 @@ def test_fork_id_replaces_every_marker_in_publisher_kwargs() -> None:
 
 
 def test_fork_id_replaces_markers_in_whole_publishers_of_a_version_1_config() -> None:
-    metrics = {'kwargs': {'config': {'version': 1, 'publishers': [
-        {'path': 'p', 'file': '/var/{{fid}}.log', 'options': {'prefix': 'worker-[[fid]]'}},
-    ]}}}
+    metrics = {
+        'kwargs': {
+            'config': {
+                'version': 1,
+                'publishers': [
+                    {'path': 'p', 'file': '/var/{{fid}}.log', 'options': {'prefix': 'worker-[[fid]]'}},
+                ],
+            }
+        }
+    }
 
     apply_fork_id_to_metrics_settings(metrics, '2')
 
@@ -348,7 +394,10 @@ def test_fork_id_replaces_markers_in_whole_publishers_of_a_version_1_config() ->
 
 def test_fork_id_templating_ignores_metrics_without_publishers() -> None:
     settings_without_publishers: List[Dict[str, Any]] = [
-        {}, {'kwargs': {}}, {'kwargs': {'config': {}}}, {'kwargs': {'config': None}},
+        {},
+        {'kwargs': {}},
+        {'kwargs': {'config': {}}},
+        {'kwargs': {'config': None}},
     ]
     for metrics in settings_without_publishers:
         original = copy.deepcopy(metrics)

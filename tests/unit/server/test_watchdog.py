@@ -33,8 +33,12 @@ def busy_since(since: float, sequence: int = 4) -> WorkerStatus:
     return WorkerStatus(sequence, WorkerPhase.BUSY, since)
 
 
-def judge(status: Optional[WorkerStatus], previous: Optional[WorkerStatus], limits: WatchdogLimits = LIMITS,
-          started_at: float = STARTED_LONG_AGO) -> Optional[Kill]:
+def judge(
+    status: Optional[WorkerStatus],
+    previous: Optional[WorkerStatus],
+    limits: WatchdogLimits = LIMITS,
+    started_at: float = STARTED_LONG_AGO,
+) -> Optional[Kill]:
     return judge_worker(status, previous, started_at, NOW, limits)
 
 

@@ -62,11 +62,14 @@ def test_busy_slot_holds_the_request_id_meta_action_names_and_correlation_id(tab
     request = table.busy_request(2)
     assert request is not None
     assert (request.request_id, request.action_names, request.correlation_id, request.wants_response) == (
-        17, ('first', 'second'), 'abc-123', True,
+        17,
+        ('first', 'second'),
+        'abc-123',
+        True,
     )
     assert request.meta['reply_to'] == META['reply_to']
     assert isinstance(request.meta['serializer'], MsgpackSerializer)
-    assert request.describe() == "request 17 (actions: first, second; correlation id abc-123)"
+    assert request.describe() == 'request 17 (actions: first, second; correlation id abc-123)'
 
 
 def test_slot_is_idle_without_a_request_once_the_request_ends(table: WorkerStateTable) -> None:

@@ -20,7 +20,7 @@ import tests.unit.test_plans.service  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-TEST_MODULE = '''
+TEST_MODULE = """
 import os
 
 from pysoa.test.plan import ServicePlanTestCase
@@ -31,7 +31,7 @@ class TestPlans(ServicePlanTestCase):
     server_class = PlansServer
     server_settings = {}
     fixture_path = os.path.join(os.path.dirname(__file__), 'plans')
-'''
+"""
 
 
 PYTEST_ARGUMENTS = ('-p', 'no:cacheprovider', '-p', 'no:hypothesispytest', '-p', 'no:faker')

@@ -60,10 +60,12 @@ class FailAction(Action):
     """Fails with the errors listed in the request: ``{'errors': [{'code': ..., 'field': ..., 'message': ...}]}``."""
 
     def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
-        raise ActionError([
-            Error(code=e['code'], message=e.get('message', 'It failed'), field=e.get('field'))
-            for e in request.body['errors']
-        ])
+        raise ActionError(
+            [
+                Error(code=e['code'], message=e.get('message', 'It failed'), field=e.get('field'))
+                for e in request.body['errors']
+            ]
+        )
 
 
 class FailJobAction(Action):
@@ -104,7 +106,9 @@ class CallUsersAction(Action):
     def run(self, request: EnrichedActionRequest) -> Dict[str, Any]:
         assert request.client is not None
         response = request.client.call_actions(
-            'users', [{'action': 'get_user', 'body': request.body}], raise_action_errors=False,
+            'users',
+            [{'action': 'get_user', 'body': request.body}],
+            raise_action_errors=False,
         ).actions[0]
         if response.errors:
             return {'errors': [{'code': e.code, 'field': e.field, 'message': e.message} for e in response.errors]}

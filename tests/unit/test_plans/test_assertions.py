@@ -23,15 +23,18 @@ from pysoa.test.plan.grammar.tools import UNSPECIFIED
 ACTUAL = {'name': 'Ada', 'count': 3, 'tags': ['a', 'b'], 'nested': {'x': 1, 'y': 2}, 'empty': {}, 'none': None}
 
 
-@pytest.mark.parametrize('expected', [
-    {'name': 'Ada'},
-    {'tags': ['a']},  # extra list items are fine
-    {'tags': [UNSPECIFIED, 'b']},
-    {'nested': {'x': 1}},
-    {'empty': {}},
-    {'none': None},
-    {'name': RegexValue('^A'), 'count': AnyValue('int'), 'nested': mock.ANY},
-])
+@pytest.mark.parametrize(
+    'expected',
+    [
+        {'name': 'Ada'},
+        {'tags': ['a']},  # extra list items are fine
+        {'tags': [UNSPECIFIED, 'b']},
+        {'nested': {'x': 1}},
+        {'empty': {}},
+        {'none': None},
+        {'name': RegexValue('^A'), 'count': AnyValue('int'), 'nested': mock.ANY},
+    ],
+)
 def test_subset_structure_passes(expected: dict) -> None:  # type: ignore[type-arg]
     assert_subset_structure(expected, ACTUAL)
 
@@ -66,12 +69,15 @@ def test_without_subset_lists_lists_are_compared_index_by_index() -> None:
         assert_subset_structure({'tags': ['b']}, ACTUAL, subset_lists=False)
 
 
-@pytest.mark.parametrize('expected', [
-    {'tags': ['b']},
-    {'tags': ['b', 'a']},
-    {'tags': ['b', 'b']},
-    {'items': [{'id': 1, 'tags': ['y']}]},
-])
+@pytest.mark.parametrize(
+    'expected',
+    [
+        {'tags': ['b']},
+        {'tags': ['b', 'a']},
+        {'tags': ['b', 'b']},
+        {'items': [{'id': 1, 'tags': ['y']}]},
+    ],
+)
 def test_subset_lists_match_plain_values_anywhere_in_the_actual_list(expected: dict) -> None:  # type: ignore[type-arg]
     actual = dict(ACTUAL, items=[{'id': 1, 'tags': ['x', 'y']}, {'id': 2, 'tags': []}])
     assert_subset_structure(expected, actual, subset_lists=True)

@@ -64,36 +64,71 @@ def _names(test_fixture: TestFixture) -> List[str]:
 
 def test_the_built_in_directives_in_order() -> None:
     assert [d.name() for d in get_all_directives()] == [
-        'fixture_comment', 'test_name', 'test_description', 'test_skip', 'input', 'expect_error_field_message',
-        'expect_error_message', 'expect_error_field', 'expect_error', 'expect_no_errors', 'expect_value',
-        'expect_any_value', 'expect_none', 'expect_not_present', 'mock_assert_called_for_test',
-        'mock_assert_called_for_action', 'mock_result_for_test', 'mock_result_for_action', 'stub_action_body_for_test',
-        'stub_action_body_for_action', 'stub_action_error_for_test', 'stub_action_error_for_action',
-        'stub_action_called_for_test', 'stub_action_called_for_action', 'freeze_time_test', 'freeze_time_action',
+        'fixture_comment',
+        'test_name',
+        'test_description',
+        'test_skip',
+        'input',
+        'expect_error_field_message',
+        'expect_error_message',
+        'expect_error_field',
+        'expect_error',
+        'expect_no_errors',
+        'expect_value',
+        'expect_any_value',
+        'expect_none',
+        'expect_not_present',
+        'mock_assert_called_for_test',
+        'mock_assert_called_for_action',
+        'mock_result_for_test',
+        'mock_result_for_action',
+        'stub_action_body_for_test',
+        'stub_action_body_for_action',
+        'stub_action_error_for_test',
+        'stub_action_error_for_action',
+        'stub_action_called_for_test',
+        'stub_action_called_for_action',
+        'freeze_time_test',
+        'freeze_time_action',
     ]
 
 
-@pytest.mark.parametrize(('module_name', 'class_name', 'directive_name'), [
-    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseCommentDirective', 'fixture_comment'),
-    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseNameDirective', 'test_name'),
-    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseDescriptionDirective', 'test_description'),
-    ('pysoa.test.plan.grammar.directives.plans', 'TestCaseSkipDirective', 'test_skip'),
-    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsErrorsDirective', 'expect_error'),
-    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsFieldErrorsDirective', 'expect_error_field'),
-    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsMessageErrorsDirective',
-     'expect_error_message'),
-    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsFieldMessageErrorsDirective',
-     'expect_error_field_message'),
-    ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsNoErrorsDirective', 'expect_no_errors'),
-    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsFieldValueDirective', 'expect_value'),
-    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsAnyDirective', 'expect_any_value'),
-    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNoneDirective', 'expect_none'),
-    ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNotPresentDirective', 'expect_not_present'),
-    ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeTestPlanDirective', 'freeze_time_test'),
-    ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeActionDirective', 'freeze_time_action'),
-])
+@pytest.mark.parametrize(
+    ('module_name', 'class_name', 'directive_name'),
+    [
+        ('pysoa.test.plan.grammar.directives.plans', 'TestCaseCommentDirective', 'fixture_comment'),
+        ('pysoa.test.plan.grammar.directives.plans', 'TestCaseNameDirective', 'test_name'),
+        ('pysoa.test.plan.grammar.directives.plans', 'TestCaseDescriptionDirective', 'test_description'),
+        ('pysoa.test.plan.grammar.directives.plans', 'TestCaseSkipDirective', 'test_skip'),
+        ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsErrorsDirective', 'expect_error'),
+        (
+            'pysoa.test.plan.grammar.directives.expects_errors',
+            'ActionExpectsFieldErrorsDirective',
+            'expect_error_field',
+        ),
+        (
+            'pysoa.test.plan.grammar.directives.expects_errors',
+            'ActionExpectsMessageErrorsDirective',
+            'expect_error_message',
+        ),
+        (
+            'pysoa.test.plan.grammar.directives.expects_errors',
+            'ActionExpectsFieldMessageErrorsDirective',
+            'expect_error_field_message',
+        ),
+        ('pysoa.test.plan.grammar.directives.expects_errors', 'ActionExpectsNoErrorsDirective', 'expect_no_errors'),
+        ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsFieldValueDirective', 'expect_value'),
+        ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsAnyDirective', 'expect_any_value'),
+        ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNoneDirective', 'expect_none'),
+        ('pysoa.test.plan.grammar.directives.expects_values', 'ActionExpectsNotPresentDirective', 'expect_not_present'),
+        ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeTestPlanDirective', 'freeze_time_test'),
+        ('pysoa.test.plan.grammar.directives.time', 'FreezeTimeActionDirective', 'freeze_time_action'),
+    ],
+)
 def test_the_built_in_directives_keep_their_1_4_9_module_paths_and_names(
-    module_name: str, class_name: str, directive_name: str,
+    module_name: str,
+    class_name: str,
+    directive_name: str,
 ) -> None:
     module = importlib.import_module(module_name)
     assert class_name in module.__all__
@@ -143,7 +178,11 @@ def test_a_test_case(parse: Callable[[str], TestFixture], tmp_path: Path) -> Non
         'job': {'not': [{'code': 'X', 'message': 'Some message', '_line': 12}]},
     }
     assert second['directive_lines'] == {
-        'input': 8, 'expect_any_value': 9, 'expect_value': 10, 'expect_error_field': 11, 'expect_error_message': 12,
+        'input': 8,
+        'expect_any_value': 9,
+        'expect_value': 10,
+        'expect_error_field': 11,
+        'expect_error_message': 12,
     }
     assert test_case['mock_patches'] == {
         'my.module.Client': {'configure': [['return_value.get.return_value', 'value', {'id': 1}]]},
@@ -178,12 +217,16 @@ def test_upper_case_mock_targets_and_paths(parse: Callable[[str], TestFixture]) 
         'mock: my_pkg.Module.MyClass: return_value.GetThing.side_effect: exception my_pkg.errors:NotFound\n'
         'a: mock: my_pkg.Module.MyClass: expect called SomeMethod: [[1], {"k": 2}]\n'
     )
-    assert test_case['mock_patches'] == {'my_pkg.Module.MyClass': {
-        'configure': [['return_value.GetThing.side_effect', 'exception', 'my_pkg.errors:NotFound']],
-    }}
-    assert test_case['a.0']['mock_patches'] == {'my_pkg.Module.MyClass': {
-        'expects': {'SomeMethod': {'calls': [[[1], {'k': 2}]], 'line': 4}},
-    }}
+    assert test_case['mock_patches'] == {
+        'my_pkg.Module.MyClass': {
+            'configure': [['return_value.GetThing.side_effect', 'exception', 'my_pkg.errors:NotFound']],
+        }
+    }
+    assert test_case['a.0']['mock_patches'] == {
+        'my_pkg.Module.MyClass': {
+            'expects': {'SomeMethod': {'calls': [[[1], {'k': 2}]], 'line': 4}},
+        }
+    }
 
 
 def test_stub_actions(parse: Callable[[str], TestFixture]) -> None:
@@ -197,9 +240,14 @@ def test_stub_actions(parse: Callable[[str], TestFixture]) -> None:
     )
     assert test_case['stub_actions'] == {
         'users': {'get.user': {'body': {'id': 1}, 'expect_called': {'id': '1'}, 'expect_line': 4}},
-        'other': {'act': {'errors': [
-            {'code': 'X', 'field': 'f', 'message': 'M'}, {'code': 'Y', 'field': None, 'message': None},
-        ]}},
+        'other': {
+            'act': {
+                'errors': [
+                    {'code': 'X', 'field': 'f', 'message': 'M'},
+                    {'code': 'Y', 'field': None, 'message': None},
+                ]
+            }
+        },
     }
     assert test_case['a.0']['stub_actions'] == {'users': {'nope': {'expect_not_called': True, 'expect_line': 7}}}
 
@@ -252,8 +300,12 @@ def test_globals(parse: Callable[[str], TestFixture]) -> None:
     assert second['actions'] == ['a.1', 'b.0']
     assert 'shared' not in second['a.1']['inputs']
     assert 'expect_no_errors' not in second['b.0']
-    assert third['a.0']['inputs'] == {'shared': 'yes', 'over': {'x': 'global x', 'y': 'global y'}, 'later': 'yes',
-                                      'x': '1'}
+    assert third['a.0']['inputs'] == {
+        'shared': 'yes',
+        'over': {'x': 'global x', 'y': 'global y'},
+        'later': 'yes',
+        'x': '1',
+    }
     assert third['b.1']['expect_no_errors'] is True
     assert 'later' not in first['a.0']['inputs']
 
@@ -320,7 +372,11 @@ def test_fixture_syntax_error() -> None:
     error = FixtureSyntaxError('Bad', 'some/file.pysoa', 3, 5, 'the line')
     assert isinstance(error, SyntaxError)
     assert (error.msg, error.filename, error.lineno, error.offset, error.text) == (
-        'Bad', 'some/file.pysoa', 3, 5, 'the line',
+        'Bad',
+        'some/file.pysoa',
+        3,
+        5,
+        'the line',
     )
 
 
@@ -342,11 +398,22 @@ class ExpectLoggedDirective(ActionDirective):
 
     @classmethod
     def get_full_grammar(cls) -> ParserElement:
-        return super().get_full_grammar() + keyword('expect') + keyword('logged') + Suppress(':') + \
-            VarNameGrammar('message_name')
+        return (
+            super().get_full_grammar()
+            + keyword('expect')
+            + keyword('logged')
+            + Suppress(':')
+            + VarNameGrammar('message_name')
+        )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         action_case.setdefault('expect_logged', []).append(parse_results['message_name'])
 
     def assert_test_case_action_results(
@@ -378,8 +445,10 @@ def entry_points() -> Any:
             return group_entry_points(**kwargs)
         return {group: group_entry_points(group=group)}
 
-    with mock.patch.object(directive_module, '_entry_point_directives', None), \
-            mock.patch.object(metadata, 'entry_points', all_entry_points):
+    with (
+        mock.patch.object(directive_module, '_entry_point_directives', None),
+        mock.patch.object(metadata, 'entry_points', all_entry_points),
+    ):
         yield group_entry_points
 
 
@@ -429,9 +498,14 @@ def test_register_directive(parse: Callable[[str], TestFixture]) -> None:
         assert test_case['a.0']['directive_lines'] == {'later': 3}
 
         # The same class again (its module reloaded) replaces the one registered.
-        reloaded = type('LaterDirective', (LaterDirective,), {
-            '__qualname__': LaterDirective.__qualname__, '__module__': LaterDirective.__module__,
-        })
+        reloaded = type(
+            'LaterDirective',
+            (LaterDirective,),
+            {
+                '__qualname__': LaterDirective.__qualname__,
+                '__module__': LaterDirective.__module__,
+            },
+        )
         register_directive(reloaded)
         assert reloaded in get_all_directives()
         assert LaterDirective not in get_all_directives()

@@ -19,15 +19,18 @@ from pysoa.test.plan.grammar.tools import (
 )
 
 
-@pytest.mark.parametrize(('path', 'segments'), [
-    ('a', ['a']),
-    ('a.b.0.c', ['a', 'b', 0, 'c']),
-    ('a.{b.c}', ['a', 'b.c']),
-    ('a.{0}', ['a', '0']),
-    ('{a.{b}.c}.d', ['a.{b}.c', 'd']),
-    ('with-dash_1', ['with-dash_1']),
-    ('a{b}c', ['a{b}c']),
-])
+@pytest.mark.parametrize(
+    ('path', 'segments'),
+    [
+        ('a', ['a']),
+        ('a.b.0.c', ['a', 'b', 0, 'c']),
+        ('a.{b.c}', ['a', 'b.c']),
+        ('a.{0}', ['a', '0']),
+        ('{a.{b}.c}.d', ['a.{b}.c', 'd']),
+        ('with-dash_1', ['with-dash_1']),
+        ('a{b}c', ['a{b}c']),
+    ],
+)
 def test_split_path(path: str, segments: list) -> None:  # type: ignore[type-arg]
     assert split_path(path) == segments
 
@@ -38,13 +41,16 @@ def test_split_path_rejects_unbalanced_braces(path: str) -> None:
         split_path(path)
 
 
-@pytest.mark.parametrize(('path', 'expected'), [
-    ('a.b.0.c', {'a': {'b': [{'c': 'v'}]}}),
-    ('a.{b.c}', {'a': {'b.c': 'v'}}),
-    ('a.{0}', {'a': {'0': 'v'}}),
-    ('list.2', {'list': [{}, {}, 'v']}),  # lists grow, padded with empty containers
-    ('matrix.1.0', {'matrix': [[], ['v']]}),
-])
+@pytest.mark.parametrize(
+    ('path', 'expected'),
+    [
+        ('a.b.0.c', {'a': {'b': [{'c': 'v'}]}}),
+        ('a.{b.c}', {'a': {'b.c': 'v'}}),
+        ('a.{0}', {'a': {'0': 'v'}}),
+        ('list.2', {'list': [{}, {}, 'v']}),  # lists grow, padded with empty containers
+        ('matrix.1.0', {'matrix': [[], ['v']]}),
+    ],
+)
 def test_path_put(path: str, expected: Any) -> None:
     target: dict = {}  # type: ignore[type-arg]
     path_put(target, path, 'v')
@@ -119,20 +125,23 @@ def _sources() -> Any:
     return responses, constants
 
 
-@pytest.mark.parametrize(('value', 'expected'), [
-    ('[[get_user.0.id]]', 5),
-    ('[[GET_USER.0.id]]', 5),
-    ('[[get_user.1.id]]', 6),
-    ('[[GET_USER.tags.1]]', 'y'),
-    ('[[get_user.id]]', 5),
-    ('[[GET_USER.tags]]', ['x', 'y']),
-    ('Hello, [[GET_USER.name]] ([[get_user.1.id]])!', 'Hello, Ada (6)!'),
-    ('[[COLOR]]', 'blue'),
-    ('[[limits.max]]', 10),
-    ('[[USER.name]]', 'Grace'),
-    ('[[Mixed]]', 'm'),
-    ('no tokens [here]', 'no tokens [here]'),
-])
+@pytest.mark.parametrize(
+    ('value', 'expected'),
+    [
+        ('[[get_user.0.id]]', 5),
+        ('[[GET_USER.0.id]]', 5),
+        ('[[get_user.1.id]]', 6),
+        ('[[GET_USER.tags.1]]', 'y'),
+        ('[[get_user.id]]', 5),
+        ('[[GET_USER.tags]]', ['x', 'y']),
+        ('Hello, [[GET_USER.name]] ([[get_user.1.id]])!', 'Hello, Ada (6)!'),
+        ('[[COLOR]]', 'blue'),
+        ('[[limits.max]]', 10),
+        ('[[USER.name]]', 'Grace'),
+        ('[[Mixed]]', 'm'),
+        ('no tokens [here]', 'no tokens [here]'),
+    ],
+)
 def test_substitute_variables(value: str, expected: Any) -> None:
     assert substitute_variables(get_typed_value('str', value), *_sources()) == expected
 

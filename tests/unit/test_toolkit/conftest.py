@@ -64,16 +64,18 @@ class ToolkitServer(Server):
     }
 '''
 
-TOOLKIT_SETTINGS = '''
+TOOLKIT_SETTINGS = """
 SOA_SERVER_SETTINGS = {'extra_fields_to_redact': {'from_soa_server_settings'}}
-'''
+"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # `pytest_plugins = ['pytester']` is only allowed in a conftest at the rootdir, so register the plugin here.
     config.pluginmanager.import_plugin('pytester')
-    if config.pluginmanager.has_plugin('hypothesispytest') and importlib.util.find_spec(
-            'hypothesis.internal.observability') is not None:  # not in the Hypothesis of Python 3.9 (6.91)
+    if (
+        config.pluginmanager.has_plugin('hypothesispytest')
+        and importlib.util.find_spec('hypothesis.internal.observability') is not None
+    ):  # not in the Hypothesis of Python 3.9 (6.91)
         # An in-process pytester run forgets the modules imported during it, and Hypothesis's plugin imports
         # Hypothesis at the end of every run: imported once here, it stays, which saves a second or two per run.
         importlib.import_module('hypothesis.internal.observability')

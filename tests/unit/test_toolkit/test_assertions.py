@@ -58,10 +58,12 @@ def test_raises_call_action_error_sets_soa_errors_to_the_errors_of_the_first_fai
     first_errors = [error('NOT_FOUND'), error('INVALID', field='id')]
 
     with raises_call_action_error() as info:
-        raise CallActionError([
-            ActionResponse('get_user', errors=first_errors),
-            ActionResponse('get_group', errors=[error('FORBIDDEN')]),
-        ])
+        raise CallActionError(
+            [
+                ActionResponse('get_user', errors=first_errors),
+                ActionResponse('get_group', errors=[error('FORBIDDEN')]),
+            ]
+        )
 
     assert info.soa_errors == first_errors
 
@@ -332,12 +334,14 @@ def test_a_failed_expectation_is_reported_as_a_test_failure_with_its_message(pyt
     result = pytester.runpytest()
 
     result.assert_outcomes(failed=3)
-    result.stdout.re_match_lines([
-        '_+ test_missing_code _+',
-        error_line("Failed: Expected errors not found in response: ['NOT_FOUND']"),
-        error_line("Unexpected errors found in response: [('FORBIDDEN', 'Not yours')]"),
-        '_+ test_missing_field_error _+',
-        error_line("Failed: Expected field errors not found in response: [{'id': 'INVALID'}]"),
-        '_+ test_no_error_at_all _+',
-        r'E\s+Failed: DID NOT RAISE .*CallActionError',
-    ])
+    result.stdout.re_match_lines(
+        [
+            '_+ test_missing_code _+',
+            error_line("Failed: Expected errors not found in response: ['NOT_FOUND']"),
+            error_line("Unexpected errors found in response: [('FORBIDDEN', 'Not yours')]"),
+            '_+ test_missing_field_error _+',
+            error_line("Failed: Expected field errors not found in response: [{'id': 'INVALID'}]"),
+            '_+ test_no_error_at_all _+',
+            r'E\s+Failed: DID NOT RAISE .*CallActionError',
+        ]
+    )

@@ -83,7 +83,8 @@ def test_service_client_calls_the_server_class_with_the_server_settings_fixture(
 
 
 def test_server_settings_come_from_soa_server_settings_of_the_pysoa_settings_module(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'toolkit_settings')
     project.makepyfile(
@@ -102,7 +103,8 @@ def test_server_settings_come_from_soa_server_settings_of_the_pysoa_settings_mod
 
 
 def test_server_settings_come_from_the_settings_variable_of_the_pysoa_settings_module(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'plain_settings')
     project.makepyfile(
@@ -119,7 +121,8 @@ def test_server_settings_come_from_the_settings_variable_of_the_pysoa_settings_m
 
 
 def test_server_settings_fail_when_the_settings_module_has_no_settings(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'empty_settings')
     project.makepyfile(
@@ -133,13 +136,16 @@ def test_server_settings_fail_when_the_settings_module_has_no_settings(
     result = project.runpytest()
 
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        'E * AssertionError: Settings module `empty_settings` has neither SOA_SERVER_SETTINGS nor settings',
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            'E * AssertionError: Settings module `empty_settings` has neither SOA_SERVER_SETTINGS nor settings',
+        ]
+    )
 
 
 def test_server_settings_fail_without_the_pysoa_settings_module(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv('PYSOA_SETTINGS_MODULE', raising=False)
     project.makepyfile(
@@ -152,13 +158,17 @@ def test_server_settings_fail_without_the_pysoa_settings_module(
     result = project.runpytest()
 
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        'E * AssertionError: Provide a `server_settings` fixture or set the PYSOA_SETTINGS_MODULE environment variable',
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            'E * AssertionError: Provide a `server_settings` fixture or set the PYSOA_SETTINGS_MODULE environment '
+            'variable',
+        ]
+    )
 
 
 def test_server_settings_of_a_django_service_come_from_django(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # In a subprocess: Django's settings are configured once per process.
     monkeypatch.setenv('DJANGO_SETTINGS_MODULE', 'django_settings')

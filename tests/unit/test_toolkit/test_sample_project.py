@@ -29,7 +29,8 @@ UNITTEST_TESTS = 5
 def clean_environment() -> Dict[str, str]:
     """The environment without the variables of this test run that could change how the sample project runs."""
     return {
-        name: value for name, value in os.environ.items()
+        name: value
+        for name, value in os.environ.items()
         if name not in ('PYTEST_ADDOPTS', 'PYTEST_PLUGINS', 'PYSOA_SETTINGS_MODULE', 'PYTHONPATH')
     }
 

@@ -161,7 +161,8 @@ def test_setup_pysoa_turns_off_the_django_database_cleanup_of_the_local_server(c
 
 
 def test_settings_come_from_the_server_settings_attribute(
-    toolkit_server: Type[Server], monkeypatch: pytest.MonkeyPatch,
+    toolkit_server: Type[Server],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'toolkit_settings')
 
@@ -176,7 +177,8 @@ def test_settings_come_from_the_server_settings_attribute(
 
 
 def test_settings_come_from_the_pysoa_settings_module_without_server_settings(
-    toolkit_server: Type[Server], monkeypatch: pytest.MonkeyPatch,
+    toolkit_server: Type[Server],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'toolkit_settings')
 
@@ -190,7 +192,8 @@ def test_settings_come_from_the_pysoa_settings_module_without_server_settings(
 
 
 def test_settings_discovery_fails_without_server_settings_and_pysoa_settings_module(
-    toolkit_server: Type[Server], monkeypatch: pytest.MonkeyPatch,
+    toolkit_server: Type[Server],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv('PYSOA_SETTINGS_MODULE', raising=False)
 
@@ -202,7 +205,8 @@ def test_settings_discovery_fails_without_server_settings_and_pysoa_settings_mod
 
 
 def test_settings_discovery_fails_when_the_pysoa_settings_module_cannot_be_imported(
-    toolkit_server: Type[Server], monkeypatch: pytest.MonkeyPatch,
+    toolkit_server: Type[Server],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv('PYSOA_SETTINGS_MODULE', 'no_such_settings_module')
 
@@ -214,7 +218,9 @@ def test_settings_discovery_fails_when_the_pysoa_settings_module_cannot_be_impor
 
 
 def test_settings_of_a_django_service_come_from_django_before_the_pysoa_settings_module(
-    pytester: pytest.Pytester, toolkit_service: ModuleType, monkeypatch: pytest.MonkeyPatch,
+    pytester: pytest.Pytester,
+    toolkit_service: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # In a subprocess: Django's settings are configured once per process.
     pytester.makepyfile(
@@ -299,7 +305,10 @@ def test_assert_action_runs_with_field_errors_with_only_fails_with_the_unexpecte
 ) -> None:
     with pytest.raises(AssertionError, match=re.escape("[('UNKNOWN', 'Extra keys present: extra')]")):
         case.assertActionRunsWithFieldErrors(
-            'square', {'number': 'four', 'extra': True}, {'number': 'INVALID'}, only=True,
+            'square',
+            {'number': 'four', 'extra': True},
+            {'number': 'INVALID'},
+            only=True,
         )
 
 
@@ -318,7 +327,9 @@ def test_assert_action_runs_with_error_codes_passes_when_the_codes_are_among_the
     case: PyTestServerTestCase,
 ) -> None:
     case.assertActionRunsWithErrorCodes(
-        'fail', failing_with({'code': 'NOT_FOUND'}, {'code': 'FORBIDDEN'}), ['FORBIDDEN', 'NOT_FOUND'],
+        'fail',
+        failing_with({'code': 'NOT_FOUND'}, {'code': 'FORBIDDEN'}),
+        ['FORBIDDEN', 'NOT_FOUND'],
     )
 
 
@@ -332,7 +343,9 @@ def test_assert_action_runs_with_error_codes_with_only_fails_with_the_unexpected
 ) -> None:
     with pytest.raises(AssertionError, match=re.escape("[('FORBIDDEN', 'Not yours')]")):
         case.assertActionRunsWithErrorCodes(
-            'fail', failing_with({'code': 'NOT_FOUND'}, {'code': 'FORBIDDEN', 'message': 'Not yours'}), 'NOT_FOUND',
+            'fail',
+            failing_with({'code': 'NOT_FOUND'}, {'code': 'FORBIDDEN', 'message': 'Not yours'}),
+            'NOT_FOUND',
             only=True,
         )
 
@@ -346,19 +359,26 @@ def test_assert_action_runs_with_only_error_codes_passes_when_they_are_the_only_
 def test_assert_action_runs_with_only_error_codes_fails_with_the_unexpected_errors(case: PyTestServerTestCase) -> None:
     with pytest.raises(AssertionError, match=re.escape("[{'id': ('INVALID', 'It failed')}]")):
         case.assertActionRunsWithOnlyErrorCodes(
-            'fail', failing_with({'code': 'NOT_FOUND'}, {'code': 'INVALID', 'field': 'id'}), 'NOT_FOUND',
+            'fail',
+            failing_with({'code': 'NOT_FOUND'}, {'code': 'INVALID', 'field': 'id'}),
+            'NOT_FOUND',
         )
 
 
-@pytest.mark.parametrize(('assertion', 'expectation'), [
-    ('assertActionRunsWithAndReturnErrors', ()),
-    ('assertActionRunsWithFieldErrors', ({'id': 'INVALID'},)),
-    ('assertActionRunsWithOnlyFieldErrors', ({'id': 'INVALID'},)),
-    ('assertActionRunsWithErrorCodes', ('INVALID',)),
-    ('assertActionRunsWithOnlyErrorCodes', ('INVALID',)),
-])
+@pytest.mark.parametrize(
+    ('assertion', 'expectation'),
+    [
+        ('assertActionRunsWithAndReturnErrors', ()),
+        ('assertActionRunsWithFieldErrors', ({'id': 'INVALID'},)),
+        ('assertActionRunsWithOnlyFieldErrors', ({'id': 'INVALID'},)),
+        ('assertActionRunsWithErrorCodes', ('INVALID',)),
+        ('assertActionRunsWithOnlyErrorCodes', ('INVALID',)),
+    ],
+)
 def test_action_assertions_pass_keyword_arguments_to_call_action(
-    case: PyTestServerTestCase, assertion: str, expectation: Tuple[Any, ...],
+    case: PyTestServerTestCase,
+    assertion: str,
+    expectation: Tuple[Any, ...],
 ) -> None:
     error = Error('INVALID', 'Invalid', field='id' if expectation and isinstance(expectation[0], dict) else None)
     failure = CallActionError([ActionResponse('get_user', errors=[error])])
@@ -511,7 +531,8 @@ def test_classes_without_legacy_set_up_and_tear_down_methods_get_no_deprecation_
 
 @pytest.mark.parametrize('base', [PyTestServerTestCase, ServicePlanTestCase])
 def test_legacy_set_up_and_tear_down_methods_can_call_super(
-    base: Type[PyTestServerTestCase], toolkit_server: Type[Server],
+    base: Type[PyTestServerTestCase],
+    toolkit_server: Type[Server],
 ) -> None:
     events = []
 
@@ -548,7 +569,8 @@ def test_legacy_set_up_and_tear_down_methods_can_call_super(
 
 
 def test_pytest_runs_legacy_set_up_tear_down_and_cleanups_in_unittest_order(
-    pytester: pytest.Pytester, toolkit_service: ModuleType,
+    pytester: pytest.Pytester,
+    toolkit_service: ModuleType,
 ) -> None:
     pytester.makepyfile(
         """
@@ -600,17 +622,20 @@ def test_pytest_runs_legacy_set_up_tear_down_and_cleanups_in_unittest_order(
     result = pytester.runpytest()
 
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines_random([
-        '*DeprecationWarning: setUpClass is deprecated; use setup_class',
-        '*DeprecationWarning: setUp is deprecated; use setup_method',
-        '*DeprecationWarning: addCleanup is deprecated; use pytest fixtures with yield',
-        '*DeprecationWarning: tearDown is deprecated; use teardown_method',
-        '*DeprecationWarning: tearDownClass is deprecated; use teardown_class',
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            '*DeprecationWarning: setUpClass is deprecated; use setup_class',
+            '*DeprecationWarning: setUp is deprecated; use setup_method',
+            '*DeprecationWarning: addCleanup is deprecated; use pytest fixtures with yield',
+            '*DeprecationWarning: tearDown is deprecated; use teardown_method',
+            '*DeprecationWarning: tearDownClass is deprecated; use teardown_class',
+        ]
+    )
 
 
 def test_a_stub_action_decorated_test_method_gets_the_mock_and_leaves_no_stub_behind_when_it_fails(
-    pytester: pytest.Pytester, toolkit_service: ModuleType,
+    pytester: pytest.Pytester,
+    toolkit_service: ModuleType,
 ) -> None:
     make_toolkit_test_module(
         pytester,
@@ -637,7 +662,8 @@ def test_a_stub_action_decorated_test_method_gets_the_mock_and_leaves_no_stub_be
 
 
 def test_parameterized_expand_over_stub_action_runs_each_case_of_a_server_test_case_with_its_own_mock(
-    pytester: pytest.Pytester, toolkit_service: ModuleType,
+    pytester: pytest.Pytester,
+    toolkit_service: ModuleType,
 ) -> None:
     make_toolkit_test_module(
         pytester,
@@ -659,10 +685,12 @@ def test_parameterized_expand_over_stub_action_runs_each_case_of_a_server_test_c
     result = pytester.runpytest('-v')
 
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines_random([
-        '*::test_greets_the_user_0_Ann PASSED*',
-        '*::test_greets_the_user_1_Bob PASSED*',
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            '*::test_greets_the_user_0_Ann PASSED*',
+            '*::test_greets_the_user_1_Bob PASSED*',
+        ]
+    )
 
 
 # PyTestServerTestCase: addCleanup and doCleanups --------------------------------------------------------------------
@@ -685,7 +713,8 @@ def quiet_add_cleanup(case: PyTestServerTestCase) -> Callable[..., None]:
 
 
 def test_do_cleanups_calls_the_cleanups_last_added_first_with_their_arguments(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
 ) -> None:
     calls = []
     quiet_add_cleanup(lambda *args, **kwargs: calls.append(('first', args, kwargs)), 1, flag=True)
@@ -697,7 +726,8 @@ def test_do_cleanups_calls_the_cleanups_last_added_first_with_their_arguments(
 
 
 def test_do_cleanups_calls_each_cleanup_once(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
 ) -> None:
     cleanup = mock.Mock()
     quiet_add_cleanup(cleanup)
@@ -709,7 +739,8 @@ def test_do_cleanups_calls_each_cleanup_once(
 
 
 def test_do_cleanups_runs_every_cleanup_and_raises_the_last_failure(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
 ) -> None:
     calls: List[str] = []
     quiet_add_cleanup(calls.append, 'added first')
@@ -724,7 +755,9 @@ def test_do_cleanups_runs_every_cleanup_and_raises_the_last_failure(
 
 
 def test_do_cleanups_prints_the_earlier_failures(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None], capsys: pytest.CaptureFixture[str],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     quiet_add_cleanup(_raise, KeyError('runs last'))
     quiet_add_cleanup(_raise, ValueError('runs first'))
@@ -739,7 +772,8 @@ def test_do_cleanups_prints_the_earlier_failures(
 
 
 def test_teardown_method_runs_the_cleanups_even_when_tear_down_fails(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
 ) -> None:
     cleanup = mock.Mock()
     quiet_add_cleanup(cleanup)
@@ -752,7 +786,8 @@ def test_teardown_method_runs_the_cleanups_even_when_tear_down_fails(
 
 
 def test_setup_method_forgets_the_cleanups_of_the_previous_test(
-    case: PyTestServerTestCase, quiet_add_cleanup: Callable[..., None],
+    case: PyTestServerTestCase,
+    quiet_add_cleanup: Callable[..., None],
 ) -> None:
     cleanup = mock.Mock()
     quiet_add_cleanup(cleanup)
@@ -852,13 +887,7 @@ def test_assert_equal_fails_with_a_diff_and_the_custom_message() -> None:
         PyTestServerTestCase().assertEqual({'a': 1}, {'a': 2}, 'the user changed')
 
     assert str(failure.value) == (
-        "{'a': 1} != {'a': 2}\n"
-        "- {'a': 1}\n"
-        '?       ^\n'
-        '\n'
-        "+ {'a': 2}\n"
-        '?       ^\n'
-        ' : the user changed'
+        "{'a': 1} != {'a': 2}\n- {'a': 1}\n?       ^\n\n+ {'a': 2}\n?       ^\n : the user changed"
     )
 
 
@@ -885,7 +914,8 @@ def test_assertion_methods_accept_the_msg_keyword() -> None:
 
 
 def test_pytest_shows_the_unittest_diff_of_a_failed_assert_equal(
-    pytester: pytest.Pytester, toolkit_service: ModuleType,
+    pytester: pytest.Pytester,
+    toolkit_service: ModuleType,
 ) -> None:
     make_toolkit_test_module(
         pytester,
@@ -899,14 +929,16 @@ def test_pytest_shows_the_unittest_diff_of_a_failed_assert_equal(
     result = pytester.runpytest()
 
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([  # `?` stands for the brackets, which fnmatch reads as a character set
-        'E   *AssertionError: Lists differ: ?1, 4, 9? != ?1, 4, 6?',
-        'E   *First differing element 2:',
-        'E   *- ?1, 4, 9?',
-        'E   *?        ^',
-        'E   *+ ?1, 4, 6?',
-        'E   *?        ^',
-    ])
+    result.stdout.fnmatch_lines(
+        [  # `?` stands for the brackets, which fnmatch reads as a character set
+            'E   *AssertionError: Lists differ: ?1, 4, 9? != ?1, 4, 6?',
+            'E   *First differing element 2:',
+            'E   *- ?1, 4, 9?',
+            'E   *?        ^',
+            'E   *+ ?1, 4, 6?',
+            'E   *?        ^',
+        ]
+    )
 
 
 # PyTestServerTestCase: assertRaises, assertRaisesRegex, assertWarns, assertWarnsRegex -----------------------------
@@ -998,16 +1030,20 @@ def test_assert_warns_regex_fails_when_the_message_does_not_match() -> None:
             warnings.warn('careful', UserWarning, stacklevel=1)
 
 
-@pytest.mark.parametrize(('name', 'parameters'), [
-    ('assertRaises', ['exception', 'callable', 'args', 'kwargs']),
-    ('assertRaisesRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
-    ('assertWarns', ['exception', 'callable', 'args', 'kwargs']),
-    ('assertWarnsRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
-    ('failUnlessRaises', ['exception', 'callable', 'args', 'kwargs']),
-    ('assertRaisesRegexp', ['exception', 'regex', 'callable', 'args', 'kwargs']),
-])
+@pytest.mark.parametrize(
+    ('name', 'parameters'),
+    [
+        ('assertRaises', ['exception', 'callable', 'args', 'kwargs']),
+        ('assertRaisesRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+        ('assertWarns', ['exception', 'callable', 'args', 'kwargs']),
+        ('assertWarnsRegex', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+        ('failUnlessRaises', ['exception', 'callable', 'args', 'kwargs']),
+        ('assertRaisesRegexp', ['exception', 'regex', 'callable', 'args', 'kwargs']),
+    ],
+)
 def test_assert_raises_and_assert_warns_methods_have_the_documented_signatures(
-    name: str, parameters: List[str],
+    name: str,
+    parameters: List[str],
 ) -> None:
     signature = inspect.signature(getattr(PyTestServerTestCase(), name))
 
@@ -1016,16 +1052,25 @@ def test_assert_raises_and_assert_warns_methods_have_the_documented_signatures(
 
 
 @pytest.mark.filterwarnings('ignore:Please use')
-@pytest.mark.parametrize(('name', 'expectation', 'effect'), [
-    ('assertRaises', {'exception': KeyError}, KeyError('user')),
-    ('assertRaisesRegex', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
-    ('assertWarns', {'exception': UserWarning}, lambda **_: warnings.warn('user', UserWarning, stacklevel=1)),
-    ('assertWarnsRegex', {'exception': UserWarning, 'regex': 'user'}, lambda **_: warnings.warn('user', stacklevel=1)),
-    ('failUnlessRaises', {'exception': KeyError}, KeyError('user')),
-    ('assertRaisesRegexp', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
-])
+@pytest.mark.parametrize(
+    ('name', 'expectation', 'effect'),
+    [
+        ('assertRaises', {'exception': KeyError}, KeyError('user')),
+        ('assertRaisesRegex', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
+        ('assertWarns', {'exception': UserWarning}, lambda **_: warnings.warn('user', UserWarning, stacklevel=1)),
+        (
+            'assertWarnsRegex',
+            {'exception': UserWarning, 'regex': 'user'},
+            lambda **_: warnings.warn('user', stacklevel=1),
+        ),
+        ('failUnlessRaises', {'exception': KeyError}, KeyError('user')),
+        ('assertRaisesRegexp', {'exception': KeyError, 'regex': 'user'}, KeyError('user')),
+    ],
+)
 def test_assert_raises_and_assert_warns_methods_take_their_arguments_by_keyword(
-    name: str, expectation: Dict[str, Any], effect: Any,
+    name: str,
+    expectation: Dict[str, Any],
+    effect: Any,
 ) -> None:
     function = mock.Mock(side_effect=effect)
 
@@ -1103,7 +1148,9 @@ DEPRECATED_ALIASES = [
 
 @pytest.mark.parametrize(('alias', 'name', 'args'), DEPRECATED_ALIASES)
 def test_deprecated_alias_warns_and_does_what_its_replacement_does(
-    alias: str, name: str, args: Tuple[Any, ...],
+    alias: str,
+    name: str,
+    args: Tuple[Any, ...],
 ) -> None:
     case = PyTestServerTestCase()
 
@@ -1115,11 +1162,14 @@ def test_deprecated_alias_warns_and_does_what_its_replacement_does(
     replacement.assert_called_once_with(*args)
 
 
-@pytest.mark.parametrize(('alias', 'args', 'message'), [
-    ('assertEquals', (1, 2), '1 != 2'),
-    ('failIf', (True,), 'True is not false'),
-    ('assertNotRegexpMatches', ('abc', 'b'), "Regex matched: 'b' matches 'b' in 'abc'"),
-])
+@pytest.mark.parametrize(
+    ('alias', 'args', 'message'),
+    [
+        ('assertEquals', (1, 2), '1 != 2'),
+        ('failIf', (True,), 'True is not false'),
+        ('assertNotRegexpMatches', ('abc', 'b'), "Regex matched: 'b' matches 'b' in 'abc'"),
+    ],
+)
 def test_deprecated_alias_fails_like_its_replacement(alias: str, args: Tuple[Any, ...], message: str) -> None:
     with pytest.warns(DeprecationWarning), pytest.raises(AssertionError, match=f'^{re.escape(message)}$'):
         getattr(PyTestServerTestCase(), alias)(*args)

@@ -60,21 +60,30 @@ def test_call_actions_parallel(client: Client, stubbed_get_user: Any) -> None:
 
 
 def test_call_jobs_parallel(client: Client, stubbed_get_user: Any) -> None:
-    results = client.call_jobs_parallel([
-        {'service_name': 'svc', 'actions': actions('get_user')},
-        {'service_name': 'other', 'actions': actions('get_user')},
-        {'service_name': 'svc', 'actions': actions('echo', 'get_user')},
-        {'service_name': 'svc', 'actions': actions('echo')},
-    ])
+    results = client.call_jobs_parallel(
+        [
+            {'service_name': 'svc', 'actions': actions('get_user')},
+            {'service_name': 'other', 'actions': actions('get_user')},
+            {'service_name': 'svc', 'actions': actions('echo', 'get_user')},
+            {'service_name': 'svc', 'actions': actions('echo')},
+        ]
+    )
 
     assert results == [
         JobResponse(actions=[STUBBED]),
-        JobResponse(context=results[1].context, actions=[
-            ActionResponse(action='get_user', body={'real': 'other', 'n': 0}),
-        ]),
-        JobResponse(context=results[2].context, actions=[
-            REAL, ActionResponse(action='get_user', body={'stub': 1}),
-        ]),
+        JobResponse(
+            context=results[1].context,
+            actions=[
+                ActionResponse(action='get_user', body={'real': 'other', 'n': 0}),
+            ],
+        ),
+        JobResponse(
+            context=results[2].context,
+            actions=[
+                REAL,
+                ActionResponse(action='get_user', body={'stub': 1}),
+            ],
+        ),
         JobResponse(context=results[3].context, actions=[REAL]),
     ]
 
@@ -123,10 +132,12 @@ def test_call_actions_parallel_future(client: Client, stubbed_get_user: Any) -> 
 
 
 def test_call_jobs_parallel_future(client: Client, stubbed_get_user: Any) -> None:
-    future = client.call_jobs_parallel_future([
-        {'service_name': 'svc', 'actions': actions('get_user')},
-        {'service_name': 'svc', 'actions': actions('echo')},
-    ])
+    future = client.call_jobs_parallel_future(
+        [
+            {'service_name': 'svc', 'actions': actions('get_user')},
+            {'service_name': 'svc', 'actions': actions('echo')},
+        ]
+    )
 
     assert [result.actions for result in future.result()] == [[STUBBED], [REAL]]  # type: ignore[union-attr]
 
@@ -199,9 +210,14 @@ EXPANSION_CONFIG: Dict[str, Any] = {
 def test_expansions_are_fetched_from_stubbed_services() -> None:
     client = make_client(expansion_config=EXPANSION_CONFIG)
     event = {'_type': 'event', 'id': 1, 'host_id': 7}
-    with stub_action('ghost', 'get_events', body={'events': [event]}), stub_action(
-        'ghost', 'get_users', side_effect=lambda body: {'users': {i: {'_type': 'user', 'id': i} for i in body['ids']}},
-    ) as get_users:
+    with (
+        stub_action('ghost', 'get_events', body={'events': [event]}),
+        stub_action(
+            'ghost',
+            'get_users',
+            side_effect=lambda body: {'users': {i: {'_type': 'user', 'id': i} for i in body['ids']}},
+        ) as get_users,
+    ):
         response = client.call_action('ghost', 'get_events', expansions={'event': ['host']})
 
     assert response.body['events'] == [{'_type': 'event', 'id': 1, 'host_id': 7, 'host': {'_type': 'user', 'id': 7}}]

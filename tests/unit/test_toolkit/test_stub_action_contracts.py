@@ -116,8 +116,11 @@ def test_flags_apply_per_stub(client: Client) -> None:
 
 def test_class_decorator_passes_the_flags_to_each_method_stub(client: Client) -> None:
     @stub_action(
-        'svc', 'get_user', body={'name': 'Ann'},
-        register_request_schema_contract=False, register_response_schema_contract=False,
+        'svc',
+        'get_user',
+        body={'name': 'Ann'},
+        register_request_schema_contract=False,
+        register_response_schema_contract=False,
     )
     class Decorated:
         def test_call(self, stub_mock: mock.MagicMock) -> None:

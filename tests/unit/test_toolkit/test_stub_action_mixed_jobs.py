@@ -73,7 +73,10 @@ def test_mixed_job_keeps_the_real_response_context(client: Client) -> None:
 def test_two_stubs_of_one_service_share_a_job(client: Client) -> None:
     with stub_action('svc', 'get_user', body={'user': True}), stub_action('svc', 'echo', body={'echo': True}):
         response = client.call_actions(
-            'svc', actions('get_user', 'fail', 'echo'), continue_on_error=True, raise_action_errors=False,
+            'svc',
+            actions('get_user', 'fail', 'echo'),
+            continue_on_error=True,
+            raise_action_errors=False,
         )
 
     assert bodies(response) == [{'user': True}, {}, {'echo': True}]
@@ -105,7 +108,10 @@ def test_stubbed_error_raises_call_action_error(client: Client) -> None:
 def test_stubbed_error_with_continue_on_error_runs_the_rest(client: Client) -> None:
     with stub_action('svc', 'get_user', errors=[STUB_ERROR]), stub_action('svc', 'later', body={'ran': True}):
         response = client.call_actions(
-            'svc', actions('get_user', 'echo', 'later'), raise_action_errors=False, continue_on_error=True,
+            'svc',
+            actions('get_user', 'echo', 'later'),
+            raise_action_errors=False,
+            continue_on_error=True,
         )
 
     assert [action.action for action in response.actions] == ['get_user', 'echo', 'later']
@@ -142,7 +148,10 @@ def test_real_error_truncates_the_merged_response_without_continue_on_error(clie
 def test_real_error_with_continue_on_error_keeps_every_action(client: Client) -> None:
     with stub_action('svc', 'get_user', body={'stub': True}):
         response = client.call_actions(
-            'svc', actions('fail', 'get_user', 'echo'), raise_action_errors=False, continue_on_error=True,
+            'svc',
+            actions('fail', 'get_user', 'echo'),
+            raise_action_errors=False,
+            continue_on_error=True,
         )
 
     assert [action.action for action in response.actions] == ['fail', 'get_user', 'echo']
@@ -270,15 +279,20 @@ def test_stubbed_and_real_jobs_with_equal_looking_ids_cannot_collide(client: Cli
     # Force the real handler's next id to be what the stub counter would have handed out had it counted up.
     client._get_handler('svc').request_counter = 1
     with stub_action('svc', 'get_user', body={'stub': True}):
-        results = client.call_jobs_parallel([
-            {'service_name': 'svc', 'actions': actions('echo')},
-            {'service_name': 'svc', 'actions': actions('get_user')},
-            {'service_name': 'svc', 'actions': actions('echo')},
-            {'service_name': 'svc', 'actions': actions('get_user')},
-        ])
+        results = client.call_jobs_parallel(
+            [
+                {'service_name': 'svc', 'actions': actions('echo')},
+                {'service_name': 'svc', 'actions': actions('get_user')},
+                {'service_name': 'svc', 'actions': actions('echo')},
+                {'service_name': 'svc', 'actions': actions('get_user')},
+            ]
+        )
 
     assert [result.actions[0].body for result in results] == [
-        {'real': 'svc', 'n': 0}, {'stub': True}, {'real': 'svc', 'n': 0}, {'stub': True},
+        {'real': 'svc', 'n': 0},
+        {'stub': True},
+        {'real': 'svc', 'n': 0},
+        {'stub': True},
     ]
 
 

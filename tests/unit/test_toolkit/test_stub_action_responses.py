@@ -158,7 +158,10 @@ def test_job_error_side_effect_gives_job_errors(client: Client) -> None:
 def test_job_error_stops_the_job(client: Client) -> None:
     with stub_action('ghost', 'first', side_effect=JobError([JOB_FAILED])), stub_action('ghost', 'second') as second:
         response = client.call_actions(
-            'ghost', [{'action': 'first'}, {'action': 'second'}], raise_job_errors=False, continue_on_error=True,
+            'ghost',
+            [{'action': 'first'}, {'action': 'second'}],
+            raise_job_errors=False,
+            continue_on_error=True,
         )
 
     assert response == JobResponse(errors=[JOB_FAILED])

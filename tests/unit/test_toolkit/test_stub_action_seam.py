@@ -89,4 +89,3 @@ def test_clients_consult_the_registry_only_while_a_stub_is_active() -> None:
         assert stub_registry.active
 
     assert not stub_registry.active
-

@@ -392,8 +392,11 @@ class TestMethodDecorator(unittest.TestCase):
 
 
 @stub_action(
-    'svc', 'get_user', body={'stubbed': True},
-    register_request_schema_contract=False, register_response_schema_contract=False,
+    'svc',
+    'get_user',
+    body={'stubbed': True},
+    register_request_schema_contract=False,
+    register_response_schema_contract=False,
 )
 class TestClassDecorator(unittest.TestCase):
     def setUp(self) -> None:

@@ -50,12 +50,15 @@ def test_stub_server_stub_action_adds_an_action_to_that_server_only() -> None:
     assert StubServer.action_class_map == {}
 
 
-@pytest.mark.parametrize(('action', 'class_name'), [
-    ('get_user', 'GetUser'),
-    ('get-user.v2', 'GetUserV2'),
-    ('getUser', 'GetUser'),
-    ('status', 'Status'),
-])
+@pytest.mark.parametrize(
+    ('action', 'class_name'),
+    [
+        ('get_user', 'GetUser'),
+        ('get-user.v2', 'GetUserV2'),
+        ('getUser', 'GetUser'),
+        ('status', 'Status'),
+    ],
+)
 def test_generated_action_classes_are_named_in_camel_case(action: str, class_name: str) -> None:
     transport = StubClientTransport('users', action_map={action: {'body': {}}})
 
@@ -83,10 +86,13 @@ def test_generated_action_returns_a_fresh_copy_of_the_body_each_time() -> None:
     assert client.call_action('users', 'get_user').body == {'user': {'id': 1}}
 
 
-@pytest.mark.parametrize('errors', [
-    [NOT_FOUND],
-    [{'code': 'NOT_FOUND', 'message': 'No such user', 'field': 'id'}],
-])
+@pytest.mark.parametrize(
+    'errors',
+    [
+        [NOT_FOUND],
+        [{'code': 'NOT_FOUND', 'message': 'No such user', 'field': 'id'}],
+    ],
+)
 def test_generated_action_raises_its_errors_as_an_action_error(errors: Any) -> None:
     client = StubClient({'users': {'get_user': {'errors': errors}}})
 
@@ -119,10 +125,16 @@ def test_transport_defaults() -> None:
 
 
 def test_transport_action_map_gives_bodies_and_errors() -> None:
-    client = Client({'users': {'transport': {
-        'path': 'pysoa.test.stub_service:StubClientTransport',
-        'kwargs': {'action_map': {'get_user': {'body': {'id': 1}}, 'delete_user': {'errors': [NOT_FOUND]}}},
-    }}})
+    client = Client(
+        {
+            'users': {
+                'transport': {
+                    'path': 'pysoa.test.stub_service:StubClientTransport',
+                    'kwargs': {'action_map': {'get_user': {'body': {'id': 1}}, 'delete_user': {'errors': [NOT_FOUND]}}},
+                }
+            }
+        }
+    )
 
     assert client.call_action('users', 'get_user').body == {'id': 1}
     assert client.call_action('users', 'delete_user', raise_action_errors=False).errors[0].code == 'NOT_FOUND'
@@ -140,25 +152,43 @@ def test_transport_stub_action_adds_an_action() -> None:
 
 def test_transport_schema_accepts_bodies_and_error_objects_or_dicts() -> None:
     assert StubClientTransportSchema().errors({}) == []
-    assert StubClientTransportSchema().errors({'action_map': {
-        'a': {'body': {'x': 1}},
-        'b': {'errors': [NOT_FOUND, {'code': 'C', 'message': 'M'}]},
-        'c': {'errors': [{
-            'code': 'C', 'message': 'M', 'field': 'f', 'traceback': 't', 'variables': {'v': 1},
-            'denied_permissions': ['p'],
-        }]},
-        'd': {},
-    }}) == []
+    assert (
+        StubClientTransportSchema().errors(
+            {
+                'action_map': {
+                    'a': {'body': {'x': 1}},
+                    'b': {'errors': [NOT_FOUND, {'code': 'C', 'message': 'M'}]},
+                    'c': {
+                        'errors': [
+                            {
+                                'code': 'C',
+                                'message': 'M',
+                                'field': 'f',
+                                'traceback': 't',
+                                'variables': {'v': 1},
+                                'denied_permissions': ['p'],
+                            }
+                        ]
+                    },
+                    'd': {},
+                }
+            }
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize('action_map', [
-    {'a': {'body': 'not a dict'}},
-    {'a': {'errors': [{'message': 'no code'}]}},
-    {'a': {'errors': [{'code': 'C', 'message': 'M', 'unknown': 1}]}},
-    {'a': {'errors': ['not an error']}},
-    {'a': {'bogus': 1}},
-    {1: {'body': {}}},
-])
+@pytest.mark.parametrize(
+    'action_map',
+    [
+        {'a': {'body': 'not a dict'}},
+        {'a': {'errors': [{'message': 'no code'}]}},
+        {'a': {'errors': [{'code': 'C', 'message': 'M', 'unknown': 1}]}},
+        {'a': {'errors': ['not an error']}},
+        {'a': {'bogus': 1}},
+        {1: {'body': {}}},
+    ],
+)
 def test_transport_schema_rejects_malformed_action_maps(action_map: Any) -> None:
     assert StubClientTransportSchema().errors({'action_map': action_map}) != []
 
@@ -214,10 +244,12 @@ def test_stub_client_is_a_client_with_stub_settings() -> None:
 
 
 def test_stub_client_serves_its_service_action_map() -> None:
-    client = StubClient({
-        'users': {'get_user': {'body': {'id': 1}}},
-        'billing': {'charge': {'errors': [{'code': 'DECLINED', 'message': 'Declined'}]}},
-    })
+    client = StubClient(
+        {
+            'users': {'get_user': {'body': {'id': 1}}},
+            'billing': {'charge': {'errors': [{'code': 'DECLINED', 'message': 'Declined'}]}},
+        }
+    )
 
     assert client.call_action('users', 'get_user').body == {'id': 1}
     assert client.call_action('billing', 'charge', raise_action_errors=False).errors[0].code == 'DECLINED'

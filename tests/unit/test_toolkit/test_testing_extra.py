@@ -17,19 +17,27 @@ def import_without(module: str, missing: Sequence[str]) -> subprocess.CompletedP
     blocked = '; '.join(f'sys.modules[{name!r}] = None' for name in missing)  # None: "cannot be imported"
     return subprocess.run(
         [sys.executable, '-c', f'import sys; {blocked}; import {module}'],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
-@pytest.mark.parametrize(('module', 'missing', 'package'), [
-    ('pysoa.test.factories', 'factory', 'factory_boy'),
-    ('pysoa.test.assertions', 'pytest', 'pytest'),
-    ('pysoa.test.server', 'pytest', 'pytest'),
-    ('pysoa.test.plan', 'pyparsing', 'pyparsing'),
-    ('pysoa.test.plan', 'pytest', 'pytest'),
-])
+@pytest.mark.parametrize(
+    ('module', 'missing', 'package'),
+    [
+        ('pysoa.test.factories', 'factory', 'factory_boy'),
+        ('pysoa.test.assertions', 'pytest', 'pytest'),
+        ('pysoa.test.server', 'pytest', 'pytest'),
+        ('pysoa.test.plan', 'pyparsing', 'pyparsing'),
+        ('pysoa.test.plan', 'pytest', 'pytest'),
+    ],
+)
 def test_a_module_needing_a_missing_testing_package_says_to_install_the_testing_extra(
-    module: str, missing: str, package: str,
+    module: str,
+    missing: str,
+    package: str,
 ) -> None:
     result = import_without(module, [missing])
 

@@ -85,7 +85,8 @@ def async_connection_settings(
     defaults), with the retry policy made a ``redis.asyncio`` one.
     """
     settings = (
-        connection_settings(connection_kwargs, socket_timeout) if retry is None
+        connection_settings(connection_kwargs, socket_timeout)
+        if retry is None
         else connection_settings(connection_kwargs, socket_timeout, retry)
     )
     settings['retry'] = _async_retry(settings['retry'])
@@ -151,7 +152,8 @@ class AsyncStandardRedisBackend(AsyncRedisBackend):
         masters = standard_hosts(hosts)
         settings = async_connection_settings(connection_kwargs, socket_timeout=None)
         self._clients: List[redis.asyncio.Redis] = [
-            redis.asyncio.Redis.from_url(master, **settings) if isinstance(master, str)
+            redis.asyncio.Redis.from_url(master, **settings)
+            if isinstance(master, str)
             else redis.asyncio.Redis(host=master[0], port=master[1], **settings)
             for master in masters
         ]
@@ -190,7 +192,9 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
             sentinel_hosts(hosts, sentinel_services, sentinel_failover_retries),
             # No retries: redis-py asks the next Sentinel instead, and an unreachable one costs a connect timeout.
             sentinel_kwargs=async_connection_settings(
-                sentinel_kwargs, socket_timeout=5.0, retry=redis.retry.Retry(NoBackoff(), 0),
+                sentinel_kwargs,
+                socket_timeout=5.0,
+                retry=redis.retry.Retry(NoBackoff(), 0),
             ),
             **async_connection_settings(connection_kwargs, socket_timeout=None),
         )
@@ -245,7 +249,7 @@ class AsyncSentinelRedisBackend(AsyncRedisBackend):
                 _logger.warning('Redis Sentinel cannot name a master for service %s: %s', service, reason)
                 if attempt < self._failover_retries:
                     self.counter_factory('backend.sentinel.master_not_found_retry').increment()
-                    await asyncio.sleep((2 ** attempt + random.random()) / 4.0)
+                    await asyncio.sleep((2**attempt + random.random()) / 4.0)
         raise master_not_found_error(service, reason)
 
     async def close(self) -> None:

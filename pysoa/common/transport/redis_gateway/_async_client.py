@@ -126,10 +126,15 @@ class _EnqueueCommand:
 
     def pack(self, redis_expiry: int, frames: List[bytes]) -> bytes:
         """The command pushing ``frames``, with this time to live of the queue in seconds."""
-        return b''.join([
-            b'*%d\r\n' % (6 + len(frames)), self._head, _bulk(redis_expiry), self._capacity,
-            *[_bulk(frame) for frame in frames],
-        ])
+        return b''.join(
+            [
+                b'*%d\r\n' % (6 + len(frames)),
+                self._head,
+                _bulk(redis_expiry),
+                self._capacity,
+                *[_bulk(frame) for frame in frames],
+            ]
+        )
 
 
 class _CommandPipeline:
@@ -322,8 +327,14 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         self._message_expiry = message_expiry_in_seconds
         serializer = make_serializer(default_serializer_config)
         self._encoder = MessageEncoder(
-            service_name, metrics, _METRICS_PREFIX, serializer, ProtocolVersion(protocol_version),
-            message_expiry_in_seconds, maximum_message_size_in_bytes, log_messages_larger_than_bytes,
+            service_name,
+            metrics,
+            _METRICS_PREFIX,
+            serializer,
+            ProtocolVersion(protocol_version),
+            message_expiry_in_seconds,
+            maximum_message_size_in_bytes,
+            log_messages_larger_than_bytes,
             time_serialization=False,
         )
         self._decoder = MessageDecoder(service_name, metrics, _METRICS_PREFIX, serializer)
@@ -419,9 +430,11 @@ class AsyncRedisClientTransport(AsyncClientTransport):
             return
         # Refused, or not delivered: what send_request_message does next, in a task of its own.
         retry = asyncio.get_running_loop().create_task(self._enqueue(command, expires_at, error))
-        retry.add_done_callback(lambda done: sent(
-            MessageSendError('The transport was closed') if done.cancelled() else done.exception(),
-        ))
+        retry.add_done_callback(
+            lambda done: sent(
+                MessageSendError('The transport was closed') if done.cancelled() else done.exception(),
+            )
+        )
 
     async def _enqueue(self, command: bytes, expires_at: float, first_error: Optional[BaseException] = None) -> None:
         """
@@ -457,7 +470,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 if 'queue full' not in str(e):
                     raise self._send_error_for_response(e) from e
                 retries = attempt
-                delay = (2 ** attempt + random.random()) / 4.0
+                delay = (2**attempt + random.random()) / 4.0
                 if attempt == self._queue_full_retries or time.time() + delay >= expires_at:
                     break
                 self._counter('send.queue_full_retry').increment()
@@ -467,7 +480,9 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 self._counter('send.error.unknown').increment()
                 _logger.warning('Error sending message for service %s: %r', self.service_name, e)
                 raise MessageSendError(
-                    f'Unknown error sending message for service {self.service_name}', type(e).__name__, *e.args,
+                    f'Unknown error sending message for service {self.service_name}',
+                    type(e).__name__,
+                    *e.args,
                 ) from e
 
         self._counter('send.error.redis_queue_full').increment()
@@ -525,8 +540,9 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 raise
             except InvalidMessageError as e:
                 self._counter('receive.error.invalid_message').increment()
-                _logger.warning('Dropped an unreadable message from the reply queue of service %s: %s',
-                                self.service_name, e)
+                _logger.warning(
+                    'Dropped an unreadable message from the reply queue of service %s: %s', self.service_name, e
+                )
             except TransientPySOATransportError:
                 self._counter('receive.error.transient').increment()
                 raise
@@ -563,7 +579,9 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                     continue  # once more, on a new connection
                 self._counter('receive.error.unknown').increment()
                 raise MessageReceiveError(
-                    f'Unknown error receiving message for service {self.service_name}', type(e).__name__, *e.args,
+                    f'Unknown error receiving message for service {self.service_name}',
+                    type(e).__name__,
+                    *e.args,
                 ) from e
         raise AssertionError('unreachable')
 
@@ -647,4 +665,3 @@ class AsyncRedisClientTransport(AsyncClientTransport):
             await each.close()
         await self._drop_receive_connection()
         await self._backend.close()
-

@@ -101,6 +101,6 @@ def build_chunk_frames(version: ProtocolVersion, mime_type: str, payload: bytes,
     count = math.ceil(len(payload) / chunk_size)
     prefix = build_frame_prefix(version, mime_type)
     return [
-        b'%schunk-count:%d;chunk-id:%d;%s' % (prefix, count, index + 1, payload[start:start + chunk_size])
+        b'%schunk-count:%d;chunk-id:%d;%s' % (prefix, count, index + 1, payload[start : start + chunk_size])
         for index, start in enumerate(range(0, len(payload), chunk_size))
     ]

@@ -175,7 +175,8 @@ class MessageEncoder:
 
         timer = (
             self.metrics.timer(self.metrics_prefix + 'send.serialize', resolution=_MICROSECONDS)
-            if self.time_serialization else _NOT_TIMED
+            if self.time_serialization
+            else _NOT_TIMED
         )
         with timer:
             try:
@@ -194,11 +195,13 @@ class MessageEncoder:
             _oversized_logger.warning(
                 'Oversized message sent for PySOA service %s',
                 self.service_name,
-                extra={'data': {
-                    'message': RecursivelyCensoredDictWrapper(message),
-                    'serialized_length_in_bytes': size,
-                    'threshold': self.log_messages_larger_than_bytes,
-                }},
+                extra={
+                    'data': {
+                        'message': RecursivelyCensoredDictWrapper(message),
+                        'serialized_length_in_bytes': size,
+                        'threshold': self.log_messages_larger_than_bytes,
+                    }
+                },
             )
 
         chunk_size = self.chunk_messages_larger_than_bytes
@@ -222,8 +225,9 @@ def _check_reply_envelope(serializer: Serializer, message: Dict[str, Any]) -> No
         serializer.dict_to_blob({'request_id': message['request_id'], 'meta': message['meta']})
     except InvalidField as e:
         # The message tells the whole failure; the exception chain would tell it three times.
-        raise InvalidMessageError(f'Cannot reply to a request whose request ID or meta cannot be serialized: {e}') \
-            from None
+        raise InvalidMessageError(
+            f'Cannot reply to a request whose request ID or meta cannot be serialized: {e}'
+        ) from None
 
 
 class MessageDecoder:
@@ -311,7 +315,8 @@ class MessageDecoder:
         if expiry and isinstance(expiry, (int, float)) and expiry < time.time():
             self.metrics.counter(self.metrics_prefix + 'receive.error.message_expired').increment()
             raise ExpiredMessageReceived(
-                f'Message expired for service {self.service_name}', request_id=message.get('request_id'),
+                f'Message expired for service {self.service_name}',
+                request_id=message.get('request_id'),
             )
 
         request_id = message.get('request_id')

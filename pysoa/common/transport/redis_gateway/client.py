@@ -125,7 +125,11 @@ class RedisClientTransport(ClientTransport):
             try:
                 # The wait for the response starts in the same round trip as the request.
                 self.core.send_message(
-                    self._send_queue_name, request_id, meta, body, message_expiry_in_seconds,
+                    self._send_queue_name,
+                    request_id,
+                    meta,
+                    body,
+                    message_expiry_in_seconds,
                     then_receive_from=reply_to if self.pipelined_receive and not suppress_response else None,
                     receive_timeout_in_seconds=message_expiry_in_seconds,
                 )
@@ -144,7 +148,9 @@ class RedisClientTransport(ClientTransport):
             _logger.warning(
                 'Stopped waiting for the response to request %s to service %s: this thread has more than %s requests '
                 'awaiting a response. Are responses getting lost, or calls abandoned?',
-                forgotten, self.service_name, self.maximum_outstanding_requests,
+                forgotten,
+                self.service_name,
+                self.maximum_outstanding_requests,
             )
 
     def receive_response_message(self, receive_timeout_in_seconds: Optional[int] = None) -> ReceivedMessage:
@@ -182,8 +188,9 @@ class RedisClientTransport(ClientTransport):
                 raise self._no_response(total_timeout, reply_queue_name) from None
             except InvalidMessageError as e:
                 self.metrics.counter('client.transport.redis_gateway.receive.error.invalid_message').increment()
-                _logger.warning('Dropped an unreadable message from the reply queue of service %s: %s',
-                                self.service_name, e)
+                _logger.warning(
+                    'Dropped an unreadable message from the reply queue of service %s: %s', self.service_name, e
+                )
             except TransientPySOATransportError:
                 state.previous_error_was_transport_problem = True
                 self.metrics.counter('client.transport.redis_gateway.receive.error.transient').increment()
@@ -214,7 +221,9 @@ class RedisClientTransport(ClientTransport):
         _logger.warning(
             'Dropped %s to request %r from service %s, which this thread is not waiting for (it never sent that '
             'request, already received its response, or stopped waiting for it)',
-            what, request_id, self.service_name,
+            what,
+            request_id,
+            self.service_name,
         )
 
 

@@ -56,7 +56,7 @@ class ProtocolVersion(enum.IntEnum):
         """
         match = _VERSION_MARKER.match(message_data)
         if match:
-            return ProtocolVersion(int(match.group(1))), message_data[match.end():]
+            return ProtocolVersion(int(match.group(1))), message_data[match.end() :]
         if message_data.startswith(b'content-type'):
             return ProtocolVersion.VERSION_2, message_data
         return ProtocolVersion.VERSION_1, message_data

@@ -84,8 +84,9 @@ class UndeliverableMessageError(MessageSendError, InvalidMessageError):
     """
 
 
-def _get_backend_layer(backend_type: str, backend_layer_kwargs: Dict[str, Any], metrics: MetricsRecorder,
-                       metrics_prefix: str) -> BaseRedisClient:
+def _get_backend_layer(
+    backend_type: str, backend_layer_kwargs: Dict[str, Any], metrics: MetricsRecorder, metrics_prefix: str
+) -> BaseRedisClient:
     """One backend layer per distinct configuration in the process, so connections are shared between transports."""
     key = (backend_type, dict_to_hashable(backend_layer_kwargs))
     with _backend_layers_lock:
@@ -159,12 +160,23 @@ class RedisTransportCore:
 
         self.default_serializer = make_serializer(default_serializer_config)
         self._encoder = MessageEncoder(
-            service_name, metrics, metrics_prefix, self.default_serializer, self.protocol_version,
-            message_expiry_in_seconds, maximum_message_size_in_bytes, log_messages_larger_than_bytes,
-            chunk_messages_larger_than_bytes, is_server=self.is_server,
+            service_name,
+            metrics,
+            metrics_prefix,
+            self.default_serializer,
+            self.protocol_version,
+            message_expiry_in_seconds,
+            maximum_message_size_in_bytes,
+            log_messages_larger_than_bytes,
+            chunk_messages_larger_than_bytes,
+            is_server=self.is_server,
         )
         self._decoder = MessageDecoder(
-            service_name, metrics, metrics_prefix, self.default_serializer, maximum_message_size_in_bytes,
+            service_name,
+            metrics,
+            metrics_prefix,
+            self.default_serializer,
+            maximum_message_size_in_bytes,
         )
 
         self._backend_layer: Optional[BaseRedisClient] = None
@@ -179,7 +191,10 @@ class RedisTransportCore:
         layer = self._backend_layer
         if layer is None:
             layer = self._backend_layer = _get_backend_layer(
-                self.backend_type, self.backend_layer_kwargs, self.metrics, self.metrics_prefix,
+                self.backend_type,
+                self.backend_layer_kwargs,
+                self.metrics,
+                self.metrics_prefix,
             )
         layer.counter_factory = self._counter
         return layer
@@ -226,7 +241,8 @@ class RedisTransportCore:
         then_pop = None
         if then_receive_from is not None:
             then_pop = (
-                QUEUE_PREFIX + then_receive_from, receive_timeout_in_seconds or self.receive_timeout_in_seconds,
+                QUEUE_PREFIX + then_receive_from,
+                receive_timeout_in_seconds or self.receive_timeout_in_seconds,
             )
         self._enqueue(queue_name, frames, redis_expiry, expires_at, then_pop)
 
@@ -239,8 +255,14 @@ class RedisTransportCore:
         self._reset_backend()
         return MessageSendError(message, *error.args)
 
-    def _enqueue(self, queue_name: str, frames: List[bytes], redis_expiry: int,
-                 expires_at: Optional[float] = None, then_pop: Optional[Tuple[str, int]] = None) -> None:
+    def _enqueue(
+        self,
+        queue_name: str,
+        frames: List[bytes],
+        redis_expiry: int,
+        expires_at: Optional[float] = None,
+        then_pop: Optional[Tuple[str, int]] = None,
+    ) -> None:
         """
         Push ``frames`` onto the queue in one atomic step. While the queue is full, retry up to ``queue_full_retries``
         times, but only while the next retry would come before ``expires_at`` (the message's ``__expiry__``, a Unix
@@ -261,14 +283,19 @@ class RedisTransportCore:
             try:
                 with self._timer('send.send_message_to_redis_queue'):
                     backend.send_message_to_queue(
-                        connection, queue_key, frames, redis_expiry, self.queue_capacity, then_pop,
+                        connection,
+                        queue_key,
+                        frames,
+                        redis_expiry,
+                        self.queue_capacity,
+                        then_pop,
                     )
                 return
             except redis.ResponseError as e:
                 if 'queue full' not in str(e):
                     raise self._send_error_for_response(e) from e
                 retries = attempt
-                delay = (2 ** attempt + random.random()) / 4.0
+                delay = (2**attempt + random.random()) / 4.0
                 if attempt == self.queue_full_retries or (expires_at is not None and time.time() + delay >= expires_at):
                     break
                 self._counter('send.queue_full_retry').increment()
@@ -279,7 +306,9 @@ class RedisTransportCore:
                 self._counter('send.error.unknown').increment()
                 _logger.exception('Unknown error sending message for service %s', self.service_name)
                 raise MessageSendError(
-                    f'Unknown error sending message for service {self.service_name}', type(e).__name__, *e.args,
+                    f'Unknown error sending message for service {self.service_name}',
+                    type(e).__name__,
+                    *e.args,
                 ) from e
 
         self._counter('send.error.redis_queue_full').increment()
@@ -357,14 +386,17 @@ class RedisTransportCore:
             self._reset_backend()
             self._counter('receive.error.unknown').increment()
             raise MessageReceiveError(
-                f'Unknown error receiving message for service {self.service_name}', type(e).__name__, *e.args,
+                f'Unknown error receiving message for service {self.service_name}',
+                type(e).__name__,
+                *e.args,
             ) from e
         if result is None:
             raise MessageReceiveTimeout(f'No message received for service {self.service_name}')
         return result
 
-    def _receive_remaining_chunks(self, first: ParsedFrame, connection: redis.Redis, queue_key: str,
-                                  timeout: int) -> bytes:
+    def _receive_remaining_chunks(
+        self, first: ParsedFrame, connection: redis.Redis, queue_key: str, timeout: int
+    ) -> bytes:
         chunks = ChunkedResponse(first, self.service_name)
         try:
             while not chunks.complete:

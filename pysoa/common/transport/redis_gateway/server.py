@@ -112,5 +112,3 @@ class RedisServerTransport(ServerTransport):
         """
         redis = describe_redis(self.core.backend_type, self.core.backend_layer_kwargs)
         return f'queue {QUEUE_PREFIX}{self._receive_queue_name} of {redis}'
-
-

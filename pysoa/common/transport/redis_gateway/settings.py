@@ -53,15 +53,15 @@ BackendLayerSchema = fields.Dictionary(
     {
         'connection_kwargs': fields.SchemalessDictionary(
             description='The arguments used when creating all Redis connections (see the redis-py docs): for '
-                        'example `username`, `password`, `ssl`, `ssl_ca_certs`, `socket_timeout`. A certificate or '
-                        'CA file (`ssl_certfile`, `ssl_ca_certs`, ...) switches TLS on; host names are checked only '
-                        'with `ssl_check_hostname: True` (recommended)',
+            'example `username`, `password`, `ssl`, `ssl_ca_certs`, `socket_timeout`. A certificate or '
+            'CA file (`ssl_certfile`, `ssl_ca_certs`, ...) switches TLS on; host names are checked only '
+            'with `ssl_check_hostname: True` (recommended)',
         ),
         'hosts': fields.List(
             _host,
             description='The list of Redis hosts, where each is a tuple of `("address", port)` or a string: '
-                        '`"address:port"`, `"[IPv6 address]:port"`, or the address alone (port 6379, or '
-                        '`redis_port`). Clients and servers must list them in the same order.',
+            '`"address:port"`, `"[IPv6 address]:port"`, or the address alone (port 6379, or '
+            '`redis_port`). Clients and servers must list them in the same order.',
             additional_validator=_HostStringsValidator(),
         ),
         'redis_db': fields.Integer(
@@ -71,22 +71,27 @@ BackendLayerSchema = fields.Dictionary(
         'sentinel_failover_retries': fields.Integer(
             gte=0,
             description='How many times to retry (with a delay) getting a connection from the Sentinel when a master '
-                        'cannot be found (cluster is in the middle of a failover); should only be used for Sentinel '
-                        'backend type',
+            'cannot be found (cluster is in the middle of a failover); should only be used for Sentinel '
+            'backend type',
         ),
         'sentinel_services': fields.List(
             fields.UnicodeString(),
             description='A list of Sentinel services (will be discovered by default); should only be used for '
-                        'Sentinel backend type. Clients and servers must list them in the same order.',
+            'Sentinel backend type. Clients and servers must list them in the same order.',
         ),
         'sentinel_kwargs': fields.SchemalessDictionary(
             description='The arguments used when creating all Sentinel connections (see the redis-py docs); should '
-                        'only be used for Sentinel backend type; similar to `connection_kwargs`, but you may need to '
-                        'specify both (one for Sentinel connections, one for Redis connections)',
+            'only be used for Sentinel backend type; similar to `connection_kwargs`, but you may need to '
+            'specify both (one for Sentinel connections, one for Redis connections)',
         ),
     },
     optional_keys=(
-        'connection_kwargs', 'hosts', 'redis_db', 'redis_port', 'sentinel_failover_retries', 'sentinel_kwargs',
+        'connection_kwargs',
+        'hosts',
+        'redis_db',
+        'redis_port',
+        'sentinel_failover_retries',
+        'sentinel_kwargs',
         'sentinel_services',
     ),
     description='The arguments passed to the Redis connection manager',
@@ -105,35 +110,40 @@ RedisTransportSchema = fields.Dictionary(
         ),
         'log_messages_larger_than_bytes': fields.Integer(
             description='By default, messages larger than 100KB (client) or 250KB (server) that do not trigger errors '
-                        '(see `maximum_message_size_in_bytes`) are logged with level WARNING to a logger named '
-                        '`pysoa.transport.oversized_message`. Set this to 0 to disable that logging, or to another '
-                        'number to change the threshold.',
+            '(see `maximum_message_size_in_bytes`) are logged with level WARNING to a logger named '
+            '`pysoa.transport.oversized_message`. Set this to 0 to disable that logging, or to another '
+            'number to change the threshold.',
         ),
         'maximum_message_size_in_bytes': fields.Integer(
             description='The maximum message size, in bytes, that is permitted to be transmitted over this transport '
-                        '(defaults to 102400 on the client and 256000 on the server)',
+            '(defaults to 102400 on the client and 256000 on the server)',
         ),
         'message_expiry_in_seconds': fields.Integer(
             description='How long after a message is sent that it is considered expired, dropped from queue (a '
-                        "client call's `timeout` replaces it for that call's request). Sending a message to a full "
-                        'queue is never retried past its expiry.',
+            "client call's `timeout` replaces it for that call's request). Sending a message to a full "
+            'queue is never retried past its expiry.',
         ),
         'queue_capacity': fields.Integer(
             description='The capacity of the message queue to which this transport will send messages',
         ),
         'queue_full_retries': fields.Integer(
             description='How many times to retry sending a message to a full queue before giving up, waiting '
-                        '`(2 ** i + random()) / 4` seconds before retry `i` (from 0): about 256 seconds in all for 10. '
-                        "Retries stop early, failing the send, when the next one would come after the message's "
-                        "expiry: the call's `timeout`, or `message_expiry_in_seconds`.",
+            '`(2 ** i + random()) / 4` seconds before retry `i` (from 0): about 256 seconds in all for 10. '
+            "Retries stop early, failing the send, when the next one would come after the message's "
+            "expiry: the call's `timeout`, or `message_expiry_in_seconds`.",
         ),
         'receive_timeout_in_seconds': fields.Integer(
             description='How long to block waiting on a message to be received',
         ),
     },
     optional_keys=(
-        'backend_layer_kwargs', 'default_serializer_config', 'log_messages_larger_than_bytes',
-        'maximum_message_size_in_bytes', 'message_expiry_in_seconds', 'queue_capacity', 'queue_full_retries',
+        'backend_layer_kwargs',
+        'default_serializer_config',
+        'log_messages_larger_than_bytes',
+        'maximum_message_size_in_bytes',
+        'message_expiry_in_seconds',
+        'queue_capacity',
+        'queue_full_retries',
         'receive_timeout_in_seconds',
     ),
     description='The constructor kwargs for the Redis client and server transports',
@@ -145,8 +155,8 @@ RedisClientTransportSchema = RedisTransportSchema.extend(
             fields.Integer(),
             fields.ObjectInstance(ProtocolVersion),
             description='The protocol version the client speaks (3 by default). The server answers in whatever '
-                        'version the client speaks; set a lower version only to talk to servers older than PySOA '
-                        '1.0 (version 2 from PySOA 0.67.0, version 1 before it).',
+            'version the client speaks; set a lower version only to talk to servers older than PySOA '
+            '1.0 (version 2 from PySOA 0.67.0, version 1 before it).',
         ),
     },
     optional_keys=('protocol_version',),
@@ -157,10 +167,10 @@ RedisServerTransportSchema = RedisTransportSchema.extend(
     contents={
         'chunk_messages_larger_than_bytes': fields.Integer(
             description='If set, responses larger than this setting are chunked and sent back to the client in '
-                        'pieces, so that a single large response does not block single-threaded Redis for long. When '
-                        'set, this value must be at least 102400, and `maximum_message_size_in_bytes` must be at '
-                        'least 5 times greater (it is still enforced). Only clients speaking protocol version 3 can '
-                        'receive chunked responses.',
+            'pieces, so that a single large response does not block single-threaded Redis for long. When '
+            'set, this value must be at least 102400, and `maximum_message_size_in_bytes` must be at '
+            'least 5 times greater (it is still enforced). Only clients speaking protocol version 3 can '
+            'receive chunked responses.',
         ),
     },
     optional_keys=('chunk_messages_larger_than_bytes',),

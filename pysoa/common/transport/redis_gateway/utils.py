@@ -1,6 +1,5 @@
 """Naming helpers of the Redis gateway transport."""
 
-
 __all__ = ('make_redis_queue_name',)
 
 

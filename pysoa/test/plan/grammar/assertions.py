@@ -81,8 +81,9 @@ class _Differences:
 
     @property
     def paths(self) -> List[str]:
-        return self.missing + [path for path, _, _ in self.mismatched] + [path for path, _ in self.not_found] + \
-            self.extra
+        return (
+            self.missing + [path for path, _, _ in self.mismatched] + [path for path, _ in self.not_found] + self.extra
+        )
 
     def compare(self, expected: Any, actual: Any, path: str) -> None:
         if isinstance(expected, Mapping):
@@ -124,8 +125,9 @@ class _Differences:
         if self.mismatched:
             lines.append('Mismatch values:')
             for path, expected_value, actual_value in self.mismatched:
-                lines.append(f'    {path or "(top)"}: expected {_describe(expected_value)}, '
-                             f'actual {_describe(actual_value)}')
+                lines.append(
+                    f'    {path or "(top)"}: expected {_describe(expected_value)}, actual {_describe(actual_value)}'
+                )
         if self.not_found:
             lines.append('Not found in the list:')
             lines.extend(f'    {path}: {_describe(value)}' for path, value in self.not_found)
@@ -209,8 +211,9 @@ def _format_list(title: str, items: Iterable[Any]) -> List[str]:
     return [title] + [f'    {item!r}' for item in items]
 
 
-def assert_expected_list_subset_of_actual(expected: Iterable[Any], actual: Iterable[Any],
-                                          msg: Optional[str] = None) -> None:
+def assert_expected_list_subset_of_actual(
+    expected: Iterable[Any], actual: Iterable[Any], msg: Optional[str] = None
+) -> None:
     """Assert that every item of ``expected`` equals some item of ``actual``."""
     actual = list(actual)
     missing = [item for item in expected if not any(_equal(item, candidate) for candidate in actual)]
@@ -240,8 +243,9 @@ def assert_lists_match_any_order(expected: Iterable[Any], actual: Iterable[Any],
         raise AssertionError('\n'.join(lines))
 
 
-def assert_actual_list_not_subset(not_expected: Iterable[Any], actual: Iterable[Any],
-                                  msg: Optional[str] = None) -> None:
+def assert_actual_list_not_subset(
+    not_expected: Iterable[Any], actual: Iterable[Any], msg: Optional[str] = None
+) -> None:
     """Assert that no item of ``not_expected`` equals an item of ``actual``."""
     actual = list(actual)
     found = [item for item in not_expected if any(_equal(item, candidate) for candidate in actual)]

@@ -238,6 +238,7 @@ def _delta(value: str) -> datetime.timedelta:
 # The clock shorthands below take the time from `at` (naive UTC, as freezegun freezes it) or, without it, from the
 # clock, looked up when called (not bound now) so that freezegun's frozen clock applies.
 
+
 def _now(at: Optional[datetime.datetime]) -> datetime.datetime:
     return at or datetime.datetime.now()
 
@@ -255,8 +256,9 @@ _DATETIME_SHORTHANDS: Dict[str, Callable[[Optional[datetime.datetime]], datetime
 _CLOCK_SHORTHANDS = ('today', 'utc_today', *_DATETIME_SHORTHANDS)
 
 
-def _shorthand_datetime(value: str, allowed: Tuple[str, ...],
-                        at: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
+def _shorthand_datetime(
+    value: str, allowed: Tuple[str, ...], at: Optional[datetime.datetime]
+) -> Optional[datetime.datetime]:
     """A datetime from ``shorthand[ delta]`` (microseconds zeroed), or None if the value is not a shorthand."""
     name, _, delta = value.partition(' ')
     if name not in allowed:

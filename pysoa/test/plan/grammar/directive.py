@@ -213,12 +213,22 @@ class Directive(abc.ABC):
         """After a test case ran (also when it failed)."""
 
     def set_up_test_case_action(  # noqa: B027
-        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any,
+        self,
+        action_name: str,
+        action_case: ActionCase,
+        test_case: TestCase,
+        test_fixture: TestFixture,
+        **kwargs: Any,
     ) -> None:
         """Before an action case is called."""
 
     def tear_down_test_case_action(  # noqa: B027
-        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any,
+        self,
+        action_name: str,
+        action_case: ActionCase,
+        test_case: TestCase,
+        test_fixture: TestFixture,
+        **kwargs: Any,
     ) -> None:
         """After an action case was called (also when it failed)."""
 
@@ -237,13 +247,20 @@ class Directive(abc.ABC):
         """Check the results of an action case (raise ``AssertionError`` if they are not as expected)."""
 
     def assert_test_case_results(  # noqa: B027
-        self, test_case_results: ActionResults, test_case: TestCase, test_fixture: TestFixture,
-        msg: Optional[str] = None, **kwargs: Any,
+        self,
+        test_case_results: ActionResults,
+        test_case: TestCase,
+        test_fixture: TestFixture,
+        msg: Optional[str] = None,
+        **kwargs: Any,
     ) -> None:
         """Check the results of a whole test case, after all its action cases ran."""
 
     def assert_test_fixture_results(  # noqa: B027
-        self, test_fixture_results: TestFixtureResults, test_fixture: TestFixture, msg: Optional[str] = None,
+        self,
+        test_fixture_results: TestFixtureResults,
+        test_fixture: TestFixture,
+        msg: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         """Check the results of a whole fixture, after its last test case ran."""
@@ -311,12 +328,18 @@ def _load_entry_point_directives() -> List[Type[Directive]]:
         try:
             directive = entry_point.load()
         except Exception as e:
-            warnings.warn(f'Could not load test plan directive entry point `{entry_point.value}`: {e!r}',
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f'Could not load test plan directive entry point `{entry_point.value}`: {e!r}',
+                RuntimeWarning,
+                stacklevel=2,
+            )
             continue
         if not (isinstance(directive, type) and issubclass(directive, Directive)):
-            warnings.warn(f'Test plan directive entry point `{entry_point.value}` is not a Directive subclass',
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f'Test plan directive entry point `{entry_point.value}` is not a Directive subclass',
+                RuntimeWarning,
+                stacklevel=2,
+            )
             continue
         directives.append(directive)
     return directives

@@ -128,8 +128,9 @@ def _new_container(next_segment: Optional[PathSegment], value: Any) -> Any:
     return {}
 
 
-def path_put(target: Union[Dict[Any, Any], List[Any]], path: str, value: Any,
-             pad_with_unspecified: bool = False) -> None:
+def path_put(
+    target: Union[Dict[Any, Any], List[Any]], path: str, value: Any, pad_with_unspecified: bool = False
+) -> None:
     """
     Put ``value`` at ``path`` inside ``target``, creating the dicts and lists on the way. Lists grow as needed,
     padded with empty containers (or, for expected values, with :data:`UNSPECIFIED`, which matches anything).
@@ -327,8 +328,11 @@ def recursive_parse_expr_repr(
     if isinstance(expression, (Literal, Keyword)):
         return expression.match
     if isinstance(expression, Suppress):
-        return recursive_parse_expr_repr(expression.expr, include_optional, include_suppressed) \
-            if include_suppressed else ''
+        return (
+            recursive_parse_expr_repr(expression.expr, include_optional, include_suppressed)
+            if include_suppressed
+            else ''
+        )
     if isinstance(expression, Opt):
         if not include_optional:
             return ''
@@ -336,9 +340,11 @@ def recursive_parse_expr_repr(
     if isinstance(expression, ZeroOrMore):
         return '[' + recursive_parse_expr_repr(expression.expr, include_optional, include_suppressed) + ' ...]'
     if isinstance(expression, (MatchFirst, Or)):
-        return '(' + ' | '.join(
-            recursive_parse_expr_repr(e, include_optional, include_suppressed) for e in expression.exprs
-        ) + ')'
+        return (
+            '('
+            + ' | '.join(recursive_parse_expr_repr(e, include_optional, include_suppressed) for e in expression.exprs)
+            + ')'
+        )
     if isinstance(expression, (And, Each)):
         parts = (recursive_parse_expr_repr(e, include_optional, include_suppressed) for e in expression.exprs)
         return _tidy(' '.join(part for part in parts if part))

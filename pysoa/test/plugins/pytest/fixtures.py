@@ -84,7 +84,11 @@ def service_client_class(server_class: Type[Server]) -> Type[Client]:
 
     class ServiceClient(Client):
         def call_action(  # type: ignore[override]
-            self, action: str, body: Optional[Body] = None, service_name: Optional[str] = None, **kwargs: Any,
+            self,
+            action: str,
+            body: Optional[Body] = None,
+            service_name: Optional[str] = None,
+            **kwargs: Any,
         ) -> ActionResponse:
             return super().call_action(service_name or default_service_name, action, body=body, **kwargs)
 
@@ -112,8 +116,13 @@ def action_stubber() -> Iterator[Callable[..., Any]]:
 
     stubs: List[Any] = []
 
-    def stub(service: str, action: str, body: Optional[Body] = None, errors: Optional[List[Error]] = None,
-             side_effect: Any = None) -> Any:
+    def stub(
+        service: str,
+        action: str,
+        body: Optional[Body] = None,
+        errors: Optional[List[Error]] = None,
+        side_effect: Any = None,
+    ) -> Any:
         stubbed = stub_action(service, action, body=body, errors=errors, side_effect=side_effect)
         stubs.append(stubbed)
         return stubbed.__enter__()

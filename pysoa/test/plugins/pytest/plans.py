@@ -55,16 +55,38 @@ PLUGIN_STATISTICS: Dict[str, int] = {
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup('pysoa test plans')
-    group.addoption('--pysoa-fixture', action='append', dest='pysoa_fixture', metavar='NAME', default=[],
-                    help='Only run the test plan test cases of this fixture (its file name without extension); '
-                         'may be repeated.')
-    group.addoption('--pysoa-test-case', action='append', dest='pysoa_test_case', metavar='NAME', default=[],
-                    help='Only run the test plan test cases with this name or description; may be repeated.')
-    group.addoption('--pysoa-test-case-regex', action='append', dest='pysoa_test_case_regex', metavar='PATTERN',
-                    default=[], help='Only run the test plan test cases whose name or description starts with a match '
-                                     'of this regular expression; may be repeated.')
-    group.addoption('--pysoa-disable-tb-prune', action='store_true', dest='pysoa_disable_tb_prune', default=False,
-                    help="Keep PySOA's own frames in the tracebacks of failing test plan test cases.")
+    group.addoption(
+        '--pysoa-fixture',
+        action='append',
+        dest='pysoa_fixture',
+        metavar='NAME',
+        default=[],
+        help='Only run the test plan test cases of this fixture (its file name without extension); may be repeated.',
+    )
+    group.addoption(
+        '--pysoa-test-case',
+        action='append',
+        dest='pysoa_test_case',
+        metavar='NAME',
+        default=[],
+        help='Only run the test plan test cases with this name or description; may be repeated.',
+    )
+    group.addoption(
+        '--pysoa-test-case-regex',
+        action='append',
+        dest='pysoa_test_case_regex',
+        metavar='PATTERN',
+        default=[],
+        help='Only run the test plan test cases whose name or description starts with a match '
+        'of this regular expression; may be repeated.',
+    )
+    group.addoption(
+        '--pysoa-disable-tb-prune',
+        action='store_true',
+        dest='pysoa_disable_tb_prune',
+        default=False,
+        help="Keep PySOA's own frames in the tracebacks of failing test plan test cases.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -160,8 +182,9 @@ class ServicePlanClass(pytest.Class):
         except (FixtureLoadError, FixtureSyntaxError, StatusError, ImportError) as e:
             raise self.CollectError(_format_collection_error(e)) from e
         for file_name, tests in fixtures.items():
-            collected.append(PlanFixture.from_parent(self, name=tests[0][1].fixture_name, plan_tests=tests,
-                                                     path=_path(file_name)))
+            collected.append(
+                PlanFixture.from_parent(self, name=tests[0][1].fixture_name, plan_tests=tests, path=_path(file_name))
+            )
         return collected
 
     def _bind(self, data: Any) -> str:
@@ -172,8 +195,7 @@ class ServicePlanClass(pytest.Class):
         existing = getattr(self.obj, attribute, None)
         existing_data = getattr(existing, '_pysoa_plan_test_data', None)
         if existing is not None and (
-            existing_data is None
-            or (existing_data.fixture_file, existing_data.name) != (data.fixture_file, data.name)
+            existing_data is None or (existing_data.fixture_file, existing_data.name) != (data.fixture_file, data.name)
         ):
             raise StatusError(
                 f'Duplicate test name {attribute} in {self.obj.__name__}: test case `{data.name}` of '
@@ -234,8 +256,11 @@ class PlanTestItem(pytest.Function):
         return getattr(self.instance, self._plan_attribute)
 
     def reportinfo(self) -> Tuple[Any, Optional[int], str]:
-        return _path(self.plan_data.fixture_file), self.plan_data.line_number - 1, \
-            f'{self.plan_data.fixture_name}::{self.plan_data.name}'
+        return (
+            _path(self.plan_data.fixture_file),
+            self.plan_data.line_number - 1,
+            f'{self.plan_data.fixture_name}::{self.plan_data.name}',
+        )
 
     def runtest(self) -> None:
         PLUGIN_STATISTICS['fixture_tests_executed'] += 1

@@ -48,10 +48,12 @@ class FailActionAction(Action):
     """Fails this action with two errors, one of them on a field."""
 
     def run(self, request):
-        raise ActionError([
-            Error(code='OUT_OF_STOCK', message='No more red widgets', field='item.color'),
-            Error(code='LIMIT', message='At most 3 per order', variables={'limit': '3'}),
-        ])
+        raise ActionError(
+            [
+                Error(code='OUT_OF_STOCK', message='No more red widgets', field='item.color'),
+                Error(code='LIMIT', message='At most 3 per order', variables={'limit': '3'}),
+            ]
+        )
 
 
 class FailJobAction(Action):

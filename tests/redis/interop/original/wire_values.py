@@ -45,9 +45,9 @@ EXTENSION_VALUES = {
 MSGPACK_ONLY_VALUES = {
     **EXTENSION_VALUES,
     'bytes': b'\x00\xff binary \x80',
-    'integer_keys': {1: 'one', -2: 'minus two', 2 ** 40: 'large'},
+    'integer_keys': {1: 'one', -2: 'minus two', 2**40: 'large'},
     'bytes_keys': {b'key': 'value'},
-    'largest_unsigned_integer': 2 ** 64 - 1,
+    'largest_unsigned_integer': 2**64 - 1,
     'extension_values_nested': {'when': [datetime.date(2000, 1, 1), {'at': datetime.time(12, 0)}]},
 }
 

@@ -82,7 +82,11 @@ def test_the_seed_messages_carry_every_extension_type() -> None:
     request = MsgpackSerializer().blob_to_dict(CORPUS[0])
     values = request['body']['actions'][0]['body']
     assert [type(values[name]) for name in ('naive_datetime', 'date', 'time', 'decimal', 'amount')] == [
-        datetime.datetime, datetime.date, datetime.time, decimal.Decimal, Amount,
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        decimal.Decimal,
+        Amount,
     ]
     assert values['naive_datetime'].tzinfo is None
     assert values['utc_datetime'].tzinfo is not None

@@ -29,8 +29,8 @@ def test_non_dict_input_is_invalid_input_and_a_value_error(message: object) -> N
         pytest.param({1, 2}, id='set'),
         pytest.param(object(), id='object'),
         pytest.param(complex(1, 2), id='complex'),
-        pytest.param(2 ** 64, id='int-too-large'),
-        pytest.param(-(2 ** 63) - 1, id='int-too-small'),
+        pytest.param(2**64, id='int-too-large'),
+        pytest.param(-(2**63) - 1, id='int-too-small'),
     ],
 )
 def test_unsupported_value_is_invalid_field(value: object) -> None:

@@ -26,7 +26,9 @@ GOLDEN = [
     ),
     pytest.param(datetime.datetime(1970, 1, 1), 'd7 01 00 00 00 00 00 00 00 00', id='epoch'),
     pytest.param(
-        datetime.datetime(1969, 12, 31, 23, 59, 59, 999999), 'd7 01 ff ff ff ff ff ff ff ff', id='before-epoch',
+        datetime.datetime(1969, 12, 31, 23, 59, 59, 999999),
+        'd7 01 ff ff ff ff ff ff ff ff',
+        id='before-epoch',
     ),
     pytest.param(datetime.date(2020, 1, 2), 'd6 03 07 e4 01 02', id='date'),
     pytest.param(datetime.date(1, 1, 1), 'd6 03 00 01 01 01', id='first-date'),
@@ -35,14 +37,16 @@ GOLDEN = [
     pytest.param(decimal.Decimal('1E+3'), 'c7 06 05 00 04 31 45 2b 33', id='decimal-exponent'),
     pytest.param(Amount.from_code_and_minor('USD', 1234), 'c7 0b 02 55 53 44 00 00 00 00 00 00 04 d2', id='amount'),
     pytest.param(
-        Amount.from_code_and_minor('EUR', -1), 'c7 0b 02 45 55 52 ff ff ff ff ff ff ff ff', id='negative-amount',
+        Amount.from_code_and_minor('EUR', -1),
+        'c7 0b 02 45 55 52 ff ff ff ff ff ff ff ff',
+        id='negative-amount',
     ),
     pytest.param('v', 'a1 76', id='str-is-msgpack-str'),
     pytest.param(b'\x00\xff', 'c4 02 00 ff', id='bytes-are-msgpack-bin'),
     pytest.param((1, 2), '92 01 02', id='tuple-is-array'),
     pytest.param(1.5, 'cb 3f f8 00 00 00 00 00 00', id='float-is-float64'),
     pytest.param(-33, 'd0 df', id='int-uses-smallest-form'),
-    pytest.param(2 ** 63, 'cf 80 00 00 00 00 00 00 00', id='uint64'),
+    pytest.param(2**63, 'cf 80 00 00 00 00 00 00 00', id='uint64'),
     pytest.param(None, 'c0', id='none'),
 ]
 

@@ -50,12 +50,14 @@ def test_defining_a_subclass_registers_it() -> None:
 @pytest.mark.parametrize('mime_type', [None, '', '   '])
 def test_subclass_without_mime_type_is_refused(mime_type: Any) -> None:
     with pytest.raises(ValueError, match='must define a non-blank mime_type'):
+
         class NoMimeType(Serializer):
             locals()['mime_type'] = mime_type
 
 
 def test_subclass_with_a_registered_mime_type_is_refused_naming_the_owner() -> None:
     with pytest.raises(ValueError, match=r'already registered to serializer .*MsgpackSerializer'):
+
         class AnotherMsgpack(Serializer):
             mime_type = 'application/msgpack'
 
@@ -65,6 +67,7 @@ def test_subclass_with_two_bases_is_refused() -> None:
         pass
 
     with pytest.raises(ValueError, match='exactly one base class'):
+
         class Mixed(Serializer, Mixin):
             mime_type = 'text/x-pysoa-test-mixed'
 

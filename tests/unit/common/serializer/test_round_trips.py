@@ -23,7 +23,7 @@ from pysoa.common.serializer import (
 )
 
 
-int64 = st.integers(min_value=-(2 ** 63), max_value=2 ** 64 - 1)
+int64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
 finite_floats = st.floats(allow_nan=False)
 naive_datetimes = st.datetimes()
 utc_datetimes = st.datetimes().map(lambda d: d.replace(tzinfo=pytz.UTC))
@@ -32,12 +32,22 @@ decimals = st.decimals(allow_nan=False, allow_infinity=False)
 amounts = st.builds(
     Amount.from_code_and_minor,
     st.sampled_from(['USD', 'EUR', 'JPY', 'GBP', 'KWD']),
-    st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
 )
 
 msgpack_scalars = st.one_of(
-    st.none(), st.booleans(), int64, finite_floats, st.text(), st.binary(),
-    naive_datetimes, utc_datetimes, st.dates(), naive_times, decimals, amounts,
+    st.none(),
+    st.booleans(),
+    int64,
+    finite_floats,
+    st.text(),
+    st.binary(),
+    naive_datetimes,
+    utc_datetimes,
+    st.dates(),
+    naive_times,
+    decimals,
+    amounts,
 )
 msgpack_values = st.recursive(
     msgpack_scalars,

@@ -103,9 +103,19 @@ def make_transport(server_class: Any = LocalService, server_settings: Any = None
 
 
 def local_client(server_class: Any = LocalService, server_settings: Any = None) -> Client:
-    return Client({'local': {'transport': {'path': LOCAL_TRANSPORT_PATH, 'kwargs': {
-        'server_class': server_class, 'server_settings': {} if server_settings is None else server_settings,
-    }}}})
+    return Client(
+        {
+            'local': {
+                'transport': {
+                    'path': LOCAL_TRANSPORT_PATH,
+                    'kwargs': {
+                        'server_class': server_class,
+                        'server_settings': {} if server_settings is None else server_settings,
+                    },
+                }
+            }
+        }
+    )
 
 
 def job(*actions: Dict[str, Any]) -> Dict[str, Any]:
@@ -391,25 +401,38 @@ def test_schema_accepts_a_class_or_a_path_and_a_dict_or_a_path() -> None:
     schema = LocalClientTransportSchema()
 
     assert schema.errors({'server_class': LocalService, 'server_settings': {}}) == []
-    assert schema.errors({
-        'server_class': f'{THIS_MODULE}:LocalService', 'server_settings': f'{THIS_MODULE}:SETTINGS_BY_PATH',
-    }) == []
+    assert (
+        schema.errors(
+            {
+                'server_class': f'{THIS_MODULE}:LocalService',
+                'server_settings': f'{THIS_MODULE}:SETTINGS_BY_PATH',
+            }
+        )
+        == []
+    )
     assert schema.errors({'server_class': LocalService}) != []
 
 
-@pytest.mark.parametrize(('transport_class', 'schema_class'), [
-    (LocalClientTransport, LocalClientTransportSchema),
-    (LocalServerTransport, LocalServerTransportSchema),
-], ids=['client', 'server'])
+@pytest.mark.parametrize(
+    ('transport_class', 'schema_class'),
+    [
+        (LocalClientTransport, LocalClientTransportSchema),
+        (LocalServerTransport, LocalServerTransportSchema),
+    ],
+    ids=['client', 'server'],
+)
 def test_transport_settings_schema_is_a_conformity_dictionary_class(
-    transport_class: type, schema_class: Type[fields.Dictionary],
+    transport_class: type,
+    schema_class: Type[fields.Dictionary],
 ) -> None:
     assert issubclass(schema_class, fields.Dictionary)
     assert type(transport_class._conformity_initialization_schema) is schema_class  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
-    'schema_class', [LocalClientTransportSchema, LocalServerTransportSchema], ids=['client', 'server'],
+    'schema_class',
+    [LocalClientTransportSchema, LocalServerTransportSchema],
+    ids=['client', 'server'],
 )
 def test_transport_settings_schema_class_can_be_subclassed_to_change_its_description(
     schema_class: Type[fields.Dictionary],

@@ -44,7 +44,10 @@ def _job(action: str = 'reserve') -> JobRequest:
 def _send(middleware: OpenTelemetryClientMiddleware, request_id: int, job: Optional[JobRequest] = None) -> None:
     sent: List[int] = []
     middleware.request(lambda request_id, meta, job_request, expiry: sent.append(request_id))(
-        request_id, {}, job or _job(), None,
+        request_id,
+        {},
+        job or _job(),
+        None,
     )
     assert sent == [request_id]
 

@@ -57,10 +57,13 @@ def test_the_client_span_records_the_request_id() -> None:
 
 
 def test_a_job_of_several_actions_is_named_after_all_of_them_and_each_action_has_its_span() -> None:
-    traced_client(shop_config()).call_actions('shop', [
-        {'action': 'show_context', 'body': {}},
-        {'action': 'order', 'body': {'count': 1}},
-    ])
+    traced_client(shop_config()).call_actions(
+        'shop',
+        [
+            {'action': 'show_context', 'body': {}},
+            {'action': 'order', 'body': {'count': 1}},
+        ],
+    )
 
     spans = finished_spans()
     job_span = spans['SERVER:shop/show_context,order']
@@ -85,7 +88,8 @@ def test_a_nested_call_carries_the_trace_context_of_the_client_span_that_made_it
 
     nested_client_span = finished_spans()['CLIENT:inventory/show_context']
     assert response.body['inventory_saw']['traceparent'].split('-')[2] == format(
-        nested_client_span.context.span_id, '016x',
+        nested_client_span.context.span_id,
+        '016x',
     )
 
 
@@ -107,9 +111,9 @@ def test_a_server_continues_the_trace_of_a_traceparent_it_receives() -> None:
     Client(shop_config()).call_action('shop', 'show_context', {}, context={'traceparent': traceparent})
 
     server_span = finished_spans()['SERVER:shop/show_context']
-    assert server_span.context.trace_id == 0x0af7651916cd43dd8448eb211c80319c
+    assert server_span.context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
     assert server_span.parent is not None
-    assert server_span.parent.span_id == 0xb7ad6b7169203331
+    assert server_span.parent.span_id == 0xB7AD6B7169203331
     assert server_span.parent.is_remote
 
 

@@ -27,7 +27,9 @@ TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 
 def test_with_a_no_op_tracer_provider_no_trace_context_is_added_to_requests() -> None:
     response = traced_client(shop_config(NO_OP_TRACER_PROVIDER_PATH), NO_OP_TRACER_PROVIDER_PATH).call_action(
-        'shop', 'order', {'count': 1},
+        'shop',
+        'order',
+        {'count': 1},
     )
 
     assert response.body == {'reserved': 1, 'inventory_saw': {'traceparent': None, 'tracestate': None}}
@@ -45,7 +47,10 @@ def test_without_an_sdk_the_middleware_of_the_global_tracer_provider_adds_no_tra
 def test_without_tracing_a_trace_context_the_caller_sent_reaches_the_nested_calls() -> None:
     context = {'traceparent': TRACEPARENT, 'tracestate': 'vendor=value'}
     response = Client(shop_config(NO_OP_TRACER_PROVIDER_PATH)).call_action(
-        'shop', 'order', {'count': 1}, context=context,
+        'shop',
+        'order',
+        {'count': 1},
+        context=context,
     )
 
     assert response.body['inventory_saw'] == context
@@ -53,7 +58,7 @@ def test_without_tracing_a_trace_context_the_caller_sent_reaches_the_nested_call
 
 def test_a_global_tracer_provider_set_after_the_first_calls_is_used_for_the_next_ones() -> None:
     # In a process of its own: the global tracer provider can be set only once per process.
-    script = textwrap.dedent('''
+    script = textwrap.dedent("""
         import time
         from opentelemetry import trace
         from opentelemetry.sdk.trace import TracerProvider
@@ -75,9 +80,13 @@ def test_a_global_tracer_provider_set_after_the_first_calls_is_used_for_the_next
             client.call_action('shop', 'show_context', {})
             kinds = sorted(span.kind.name for span in exporter.get_finished_spans())
         print(kinds)
-    ''')
+    """)
     result = subprocess.run(
-        [sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, '-c', script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, 'PYTHONPATH': REPO_ROOT},
     )
 

@@ -63,7 +63,8 @@ def test_serving_the_metrics_of_several_processes_without_their_directory_fails_
 
 
 def test_serving_the_metrics_of_several_processes_after_prometheus_client_was_imported_without_it_fails(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: pathlib.Path,
 ) -> None:
     monkeypatch.setenv('PROMETHEUS_MULTIPROC_DIR', str(tmp_path))  # too late: this process imported it without
 
@@ -71,11 +72,14 @@ def test_serving_the_metrics_of_several_processes_after_prometheus_client_was_im
         serve_metrics(free_port(), '127.0.0.1', multiprocess=True)
 
 
-@pytest.mark.parametrize(('argument', 'address'), [
-    ('9464', ('0.0.0.0', 9464)),
-    ('127.0.0.1:9464', ('127.0.0.1', 9464)),
-    ('[::1]:9464', ('::1', 9464)),
-])
+@pytest.mark.parametrize(
+    ('argument', 'address'),
+    [
+        ('9464', ('0.0.0.0', 9464)),
+        ('127.0.0.1:9464', ('127.0.0.1', 9464)),
+        ('[::1]:9464', ('::1', 9464)),
+    ],
+)
 def test_the_metrics_port_argument_is_a_port_or_host_and_port(argument: str, address: Tuple[str, int]) -> None:
     assert metrics_address(argument) == address
 

@@ -123,7 +123,8 @@ def test_every_recorder_of_a_process_records_into_the_same_metric(name: str) -> 
 
 
 def test_a_name_already_used_by_another_kind_of_metric_is_not_recorded_and_warned_about(
-    name: str, caplog: pytest.LogCaptureFixture,
+    name: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     recorder = PrometheusMetricsRecorder()
     recorder.gauge(name).set(2)
@@ -146,26 +147,32 @@ def test_publishing_changes_nothing_because_nothing_is_buffered(name: str) -> No
 
 
 def test_the_settings_take_the_recorder_with_its_buckets() -> None:
-    settings = ServerSettings({
-        'transport': {'path': 'pysoa.common.transport.local:LocalServerTransport'},
-        'metrics': {
-            'path': 'pysoa.contrib.prometheus:PrometheusMetricsRecorder',
-            'kwargs': {'timer_buckets': [0.5, 1]},
-        },
-    })
+    settings = ServerSettings(
+        {
+            'transport': {'path': 'pysoa.common.transport.local:LocalServerTransport'},
+            'metrics': {
+                'path': 'pysoa.contrib.prometheus:PrometheusMetricsRecorder',
+                'kwargs': {'timer_buckets': [0.5, 1]},
+            },
+        }
+    )
 
     assert settings['metrics']['object'] is PrometheusMetricsRecorder
 
 
 def test_a_client_and_server_with_the_recorder_count_their_calls() -> None:
     metrics = {'path': 'pysoa.contrib.prometheus:PrometheusMetricsRecorder'}
-    client = Client({'svc': {
-        'transport': {
-            'path': 'pysoa.common.transport.local:LocalClientTransport',
-            'kwargs': {'server_class': MainServer, 'server_settings': dict(SERVER_SETTINGS, metrics=metrics)},
-        },
-        'metrics': metrics,
-    }})
+    client = Client(
+        {
+            'svc': {
+                'transport': {
+                    'path': 'pysoa.common.transport.local:LocalClientTransport',
+                    'kwargs': {'server_class': MainServer, 'server_settings': dict(SERVER_SETTINGS, metrics=metrics)},
+                },
+                'metrics': metrics,
+            }
+        }
+    )
     sent_before = value('pysoa_client_send_including_middleware_seconds_count') or 0
 
     for _ in range(3):

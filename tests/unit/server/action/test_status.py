@@ -147,12 +147,16 @@ def test_check_methods_report_errors_warnings_and_diagnostics_in_alphabetical_or
     }
 
 
-@pytest.mark.parametrize('healthcheck', [
-    {'errors': [('DATABASE_DOWN', 'The database is down')]},
-    {'warnings': [('DISK_FULL', 'The disk is nearly full')]},
-    {'diagnostics': {'hosts': 3}},
-    {},
-], ids=['errors only', 'warnings only', 'diagnostics only', 'empty'])
+@pytest.mark.parametrize(
+    'healthcheck',
+    [
+        {'errors': [('DATABASE_DOWN', 'The database is down')]},
+        {'warnings': [('DISK_FULL', 'The disk is nearly full')]},
+        {'diagnostics': {'hosts': 3}},
+        {},
+    ],
+    ids=['errors only', 'warnings only', 'diagnostics only', 'empty'],
+)
 def test_custom_status_action_may_return_a_healthcheck_with_only_some_of_its_keys(
     healthcheck: Dict[str, Any],
 ) -> None:

@@ -220,6 +220,7 @@ def test_switched_action_itself_cannot_be_instantiated() -> None:
 
 def test_missing_map_is_rejected() -> None:
     with pytest.raises(ValueError, match='must define switch_to_action_map'):
+
         class NoMap(SwitchedAction):
             pass
 
@@ -227,6 +228,7 @@ def test_missing_map_is_rejected() -> None:
 @pytest.mark.parametrize('switch_map', [{5: ActionA, 7: ActionB}, 'ab', None, 5])
 def test_map_that_is_not_a_sequence_of_pairs_is_rejected(switch_map: Any) -> None:
     with pytest.raises(ValueError, match='must be a sequence'):
+
         class BadMap(SwitchedAction):
             switch_to_action_map = switch_map
 
@@ -234,6 +236,7 @@ def test_map_that_is_not_a_sequence_of_pairs_is_rejected(switch_map: Any) -> Non
 @pytest.mark.parametrize('switch_map', [(), ((5, ActionA),)])
 def test_map_with_fewer_than_two_pairs_is_rejected(switch_map: Any) -> None:
     with pytest.raises(ValueError, match='at least two'):
+
         class Short(SwitchedAction):
             switch_to_action_map = switch_map
 
@@ -241,6 +244,7 @@ def test_map_with_fewer_than_two_pairs_is_rejected(switch_map: Any) -> None:
 @pytest.mark.parametrize('item', [(5,), (5, ActionA, 'extra'), 'ab', ActionA, 5])
 def test_map_item_that_is_not_a_pair_is_rejected(item: Any) -> None:
     with pytest.raises(ValueError, match=r'switch_to_action_map\[1\] must be a \(switch, action\) pair'):
+
         class BadItem(SwitchedAction):
             switch_to_action_map = ((5, ActionA), item)
 
@@ -248,18 +252,21 @@ def test_map_item_that_is_not_a_pair_is_rejected(item: Any) -> None:
 @pytest.mark.parametrize('switch', ['5', None, 1.5j, object()])
 def test_map_item_with_a_non_switch_is_rejected(switch: Any) -> None:
     with pytest.raises(ValueError, match=r'switch_to_action_map\[0\] has the switch .* which is neither a switch'):
+
         class BadSwitch(SwitchedAction):
             switch_to_action_map = ((switch, ActionA), (5, ActionB))
 
 
 def test_map_item_with_a_non_callable_action_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"switch_to_action_map\[1\] has the action 'ActionB', which is not callable"):
+
         class BadAction(SwitchedAction):
             switch_to_action_map = ((5, ActionA), (7, 'ActionB'))  # type: ignore[assignment]
 
 
 def test_map_with_two_default_entries_is_rejected() -> None:
     with pytest.raises(ValueError, match='more than one DEFAULT_ACTION'):
+
         class TwoDefaults(SwitchedAction):
             switch_to_action_map = (
                 (SwitchedAction.DEFAULT_ACTION, ActionA),
@@ -273,12 +280,14 @@ def test_multiple_inheritance_is_rejected() -> None:
         pass
 
     with pytest.raises(TypeError, match='cannot use multiple inheritance'):
+
         class Mixed(FiveOrDefault, Mixin):
             pass
 
 
 def test_overriding_default_action_is_rejected() -> None:
     with pytest.raises(TypeError, match='cannot override DEFAULT_ACTION'):
+
         class Overriding(SwitchedAction):
             DEFAULT_ACTION = 0  # type: ignore[assignment]
             switch_to_action_map = ((5, ActionA), (0, ActionB))

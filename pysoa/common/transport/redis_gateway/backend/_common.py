@@ -59,8 +59,12 @@ def normalize_backend_layer_kwargs(backend_type: str, backend_layer_kwargs: Dict
     if hosts is not None:
         normalized = []
         for host in hosts:
-            if isinstance(host, (tuple, list)) and len(host) == 2 and isinstance(host[0], str) and \
-                    isinstance(host[1], int):
+            if (
+                isinstance(host, (tuple, list))
+                and len(host) == 2
+                and isinstance(host[0], str)
+                and isinstance(host[1], int)
+            ):
                 normalized.append((host[0], host[1]))
             elif isinstance(host, str):
                 normalized.append(parse_host(host, redis_port or 6379))

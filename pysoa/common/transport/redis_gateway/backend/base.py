@@ -164,7 +164,10 @@ class BaseRedisClient(metaclass=abc.ABCMeta):
         :raises redis.exceptions.ResponseError: ``queue full`` if the queue is full, or any other Redis error.
         """
         send_message_to_queue.run_then_pop(
-            self.held_connections, connection, [queue_key], [expiry, capacity, *frames],
+            self.held_connections,
+            connection,
+            [queue_key],
+            [expiry, capacity, *frames],
             then_pop if self._ring_size == 1 else None,
         )
 

@@ -111,7 +111,7 @@ class SentinelRedisClient(BaseRedisClient):
                 _logger.warning('Redis Sentinel cannot name a master for service %s: %s', service, reason)
                 if attempt < self._failover_retries:
                     self.counter_factory('backend.sentinel.master_not_found_retry').increment()
-                    time.sleep((2 ** attempt + random.random()) / 4.0)
+                    time.sleep((2**attempt + random.random()) / 4.0)
         raise master_not_found_error(service, reason)
 
     def _get_master_client(self, service: str) -> redis.Redis:

@@ -44,7 +44,8 @@ class StandardRedisClient(BaseRedisClient):
         # No socket read timeout (redis-py 6+ defaults to 5 s): a BLPOP waits as long as its own timeout says.
         settings = connection_settings(connection_kwargs, socket_timeout=None)
         self._clients: List[redis.Redis] = [
-            redis.Redis.from_url(master, **settings) if isinstance(master, str)
+            redis.Redis.from_url(master, **settings)
+            if isinstance(master, str)
             else redis.Redis(host=master[0], port=master[1], **settings)
             for master in masters
         ]

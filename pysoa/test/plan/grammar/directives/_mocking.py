@@ -157,11 +157,15 @@ def _check_expectation(target: str, mock_object: Any, path: str, expectation: Di
     called = _walk(mock_object, path.split('.') if path else [])
     if expectation.get('not_called'):
         if called.call_count:
-            raise AssertionError(f'Expected {name} not to be called, but it was called {called.call_count} time(s): '
-                                 f'{called.call_args_list}')
+            raise AssertionError(
+                f'Expected {name} not to be called, but it was called {called.call_count} time(s): '
+                f'{called.call_args_list}'
+            )
         return
     # The mock's own calls (not those of its attributes or return value), in order, and no others.
     calls = [to_call(arguments) for arguments in expectation.get('calls', [])]
     if list(called.call_args_list) != calls:
-        raise AssertionError(f'Mock {name} was not called as expected.\nExpected calls: {calls}\n'
-                             f'Actual calls: {list(called.call_args_list)}')
+        raise AssertionError(
+            f'Mock {name} was not called as expected.\nExpected calls: {calls}\n'
+            f'Actual calls: {list(called.call_args_list)}'
+        )

@@ -85,8 +85,9 @@ def format_errors(errors: Sequence[Any]) -> str:
     """One error (or template) per line: ``code=X, field=Y, message='...'``."""
     lines = []
     for error in errors:
-        values = error if isinstance(error, dict) else {'code': error.code, 'field': error.field,
-                                                         'message': error.message}
+        values = (
+            error if isinstance(error, dict) else {'code': error.code, 'field': error.field, 'message': error.message}
+        )
         values = {key: value for key, value in values.items() if not key.startswith('_')}
         parts = [f'code={values["code"]}']
         if values.get('field') is not None:
@@ -118,8 +119,14 @@ class _ErrorExpectationDirective(ChecksNothingAfterActions, ActionDirective):
             + cls._error_details_grammar()
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         template: Dict[str, Any] = {'code': parse_results['error_code'], '_line': line_number}
         if get_result(parse_results, 'field_name'):
             template['field'] = parse_results['field_name']
@@ -242,8 +249,14 @@ class ExpectNoErrorsDirective(ActionDirective):
     def get_full_grammar(cls) -> ParserElement:
         return super().get_full_grammar() + keyword('expect') + colon() + keyword('no') + keyword('errors')
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         action_case['expect_no_errors'] = True
 
     def assert_test_case_action_results(
@@ -260,8 +273,12 @@ class ExpectNoErrorsDirective(ActionDirective):
         if not action_case.get('expect_no_errors'):
             return
         if job_response.errors:
-            raise AssertionError(f'Expected no errors, got job errors:\n{format_errors(job_response.errors)}'
-                                 + server_error_details(job_response.errors))
+            raise AssertionError(
+                f'Expected no errors, got job errors:\n{format_errors(job_response.errors)}'
+                + server_error_details(job_response.errors)
+            )
         if action_response is not None and action_response.errors:
-            raise AssertionError(f'Expected no errors, got action errors:\n{format_errors(action_response.errors)}'
-                                 + server_error_details(action_response.errors))
+            raise AssertionError(
+                f'Expected no errors, got action errors:\n{format_errors(action_response.errors)}'
+                + server_error_details(action_response.errors)
+            )

@@ -124,8 +124,14 @@ class ExpectValueDirective(_ValueDirective):
             + VarValueGrammar('value')
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         key = 'not_expects' if get_result(parse_results, 'not') else 'expects'
         value = get_parsed_data_type_value(parse_results, parse_results['value'])
         path_put(action_case.setdefault(key, {}), parse_results['variable_name'], value, pad_with_unspecified=True)
@@ -171,11 +177,18 @@ class ExpectAnyValueDirective(_ValueDirective):
             + Opt(colon())
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         value = AnyValue(get_result(parse_results, 'data_type') or 'str')
-        path_put(action_case.setdefault('expects', {}), parse_results['variable_name'], value,
-                 pad_with_unspecified=True)
+        path_put(
+            action_case.setdefault('expects', {}), parse_results['variable_name'], value, pad_with_unspecified=True
+        )
         _record_line(action_case, 'expects', parse_results['variable_name'], line_number)
 
 
@@ -198,10 +211,15 @@ class ExpectNoneDirective(_ValueDirective):
             + Opt(colon())
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
-        path_put(action_case.setdefault('expects', {}), parse_results['variable_name'], None,
-                 pad_with_unspecified=True)
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
+        path_put(action_case.setdefault('expects', {}), parse_results['variable_name'], None, pad_with_unspecified=True)
         _record_line(action_case, 'expects', parse_results['variable_name'], line_number)
 
 
@@ -225,8 +243,14 @@ class ExpectNotPresentDirective(_ValueDirective):
             + Opt(colon())
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         paths = action_case.setdefault('expects_not_present', [])
         if parse_results['variable_name'] not in paths:
             paths.append(parse_results['variable_name'])

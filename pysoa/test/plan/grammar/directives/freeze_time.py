@@ -73,13 +73,20 @@ def _ingest(case: Dict[str, Any], parse_results: ParseResults, file_name: str, l
             except ValueError:
                 valid = False
         if not valid:
-            raise syntax_error(f'Expected `now` or a time like 2020-01-31T13:45:00Z to freeze time at, got `{value}`',
-                               file_name, line_number)
+            raise syntax_error(
+                f'Expected `now` or a time like 2020-01-31T13:45:00Z to freeze time at, got `{value}`',
+                file_name,
+                line_number,
+            )
     try:
         import freezegun  # noqa: F401
     except ImportError:
-        raise syntax_error("The `freeze time` directive needs freezegun, which comes with PySOA's testing extra: "
-                           "pip install 'pysoa[testing]'", file_name, line_number) from None
+        raise syntax_error(
+            "The `freeze time` directive needs freezegun, which comes with PySOA's testing extra: "
+            "pip install 'pysoa[testing]'",
+            file_name,
+            line_number,
+        ) from None
     case['freeze_time'] = value
     case[CLOCK_KEY] = _FrozenClock(value)
 
@@ -119,8 +126,14 @@ class FreezeTimeTestDirective(ChecksNothingAfterActions, Directive):
     def get_full_grammar(cls) -> ParserElement:
         return _grammar()
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         _ingest(test_case, parse_results, file_name, line_number)
 
     def post_parse_test_case(self, test_case: TestCase) -> None:
@@ -145,17 +158,25 @@ class FreezeTimeActionDirective(ChecksNothingAfterActions, ActionDirective):
     def get_full_grammar(cls) -> ParserElement:
         return super().get_full_grammar() + _grammar()
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         _ingest(action_case, parse_results, file_name, line_number)
 
     def post_parse_test_case_action(self, action_case: ActionCase, test_case: TestCase) -> None:
         _freeze_values(action_case)
 
-    def set_up_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                test_fixture: TestFixture, **kwargs: Any) -> None:
+    def set_up_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         _start(action_case)
 
-    def tear_down_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                   test_fixture: TestFixture, **kwargs: Any) -> None:
+    def tear_down_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         _stop(action_case)

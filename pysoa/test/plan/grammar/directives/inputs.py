@@ -1,6 +1,5 @@
 """``action: [job control | job context] input [type]: path: value``: the request body and job headers of a call."""
 
-
 from pyparsing import (
     Opt,
     ParserElement,
@@ -25,9 +24,7 @@ from pysoa.test.plan.grammar.directive import (
 from pysoa.test.plan.grammar.tools import path_put
 
 
-__all__ = (
-    'ActionInputDirective',
-)
+__all__ = ('ActionInputDirective',)
 
 INPUT_KEYS = {'': 'inputs', 'control': 'job_control_inputs', 'context': 'job_context_inputs'}
 """Where the inputs go in the action case: the action body, the job control header, the job context header."""
@@ -55,8 +52,14 @@ class ActionInputDirective(ChecksNothingAfterActions, ActionDirective):
             + VarValueGrammar('value')
         )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         key = INPUT_KEYS[get_result(parse_results, 'job_slot') or '']
         value = get_parsed_data_type_value(parse_results, parse_results['value'])
         path_put(action_case.setdefault(key, {}), parse_results['variable_name'], value)

@@ -1,6 +1,5 @@
 """Comments and the test case header: ``test name:``, ``test description:`` and ``test skip:``."""
 
-
 from pyparsing import (
     Opt,
     ParserElement,
@@ -45,8 +44,14 @@ class FixtureCommentDirective(_HeaderDirective):
     def get_full_grammar(cls) -> ParserElement:
         return Regex(r'#.*').set_name('comment')
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         pass
 
 
@@ -63,12 +68,20 @@ class TestNameDirective(_HeaderDirective):
     def get_full_grammar(cls) -> ParserElement:
         return keyword('test') + keyword('name') + colon() + Word(alphanums + '_').set_name('test name')('name')
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         if 'name' in test_case:
             raise syntax_error(
                 f'Duplicate test name: this test case is already named `{test_case["name"]}` (a blank line must '
-                f'separate test cases)', file_name, line_number,
+                f'separate test cases)',
+                file_name,
+                line_number,
             )
         test_case['name'] = parse_results['name']
         test_case['line_number'] = line_number
@@ -87,11 +100,18 @@ class TestDescriptionDirective(_HeaderDirective):
     def get_full_grammar(cls) -> ParserElement:
         return keyword('test') + keyword('description') + colon() + VarValueGrammar('description')
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         if 'description' in test_case:
-            raise syntax_error('Duplicate test description: this test case already has a description', file_name,
-                               line_number)
+            raise syntax_error(
+                'Duplicate test description: this test case already has a description', file_name, line_number
+            )
         test_case['description'] = f'{parse_results["description"]}\n{file_name}'
 
 
@@ -106,9 +126,20 @@ class TestSkipDirective(_HeaderDirective):
 
     @classmethod
     def get_full_grammar(cls) -> ParserElement:
-        return keyword('test') + keyword('skip') + Opt(keyword('global')('is_global')) + colon() + \
-            VarValueGrammar('reason')
+        return (
+            keyword('test')
+            + keyword('skip')
+            + Opt(keyword('global')('is_global'))
+            + colon()
+            + VarValueGrammar('reason')
+        )
 
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         test_case['skip'] = parse_results['reason'] or 'Skipped by the test plan'

@@ -103,8 +103,14 @@ def _mock_data(case: Dict[str, Any], parse_results: ParseResults) -> Dict[str, A
 
 
 class _MockCalledMixin:
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         path = get_result(parse_results, 'mock_path') or ''
         expectation = _mock_data(action_case, parse_results).setdefault('expects', {}).setdefault(path, {})
         not_called = bool(get_result(parse_results, 'not'))
@@ -113,30 +119,43 @@ class _MockCalledMixin:
             raise syntax_error(
                 f'Cannot expect `{parse_results["mock_target"]}{"." + path if path else ""}` to be both called and not '
                 f'called',
-                file_name, line_number,
+                file_name,
+                line_number,
             )
         if not_called:
             expectation['not_called'] = True
             return
         text = parse_results['value'] or '[[], {}]'
         arguments = _parse_json(text, 'the call arguments [[positional...], {keyword...}]', file_name, line_number)
-        if not (isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[0], list)
-                and isinstance(arguments[1], dict)):
+        if not (
+            isinstance(arguments, list)
+            and len(arguments) == 2
+            and isinstance(arguments[0], list)
+            and isinstance(arguments[1], dict)
+        ):
             raise syntax_error(
                 f'Expected the call arguments as a JSON array [[positional...], {{keyword...}}], got `{text}`',
-                file_name, line_number,
+                file_name,
+                line_number,
             )
         expectation.setdefault('calls', []).append(arguments)
 
 
 class _MockResultMixin:
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         path = parse_results['mock_path']
         if get_result(parse_results, 'delete'):
             if path.split('.')[-1] in ('return_value', 'side_effect'):
-                raise syntax_error(f'Cannot delete `{path}`: only other attributes can be deleted', file_name,
-                                   line_number)
+                raise syntax_error(
+                    f'Cannot delete `{path}`: only other attributes can be deleted', file_name, line_number
+                )
             entry = [path, 'delete', None]
         elif get_result(parse_results, 'exception'):
             entry = [path, 'exception', parse_results['value']]
@@ -156,8 +175,14 @@ class MockAssertCalledForTestDirective(_MockCalledMixin, ChecksNothingAfterActio
     def get_full_grammar(cls) -> ParserElement:
         return _called_grammar()
 
-    def assert_test_case_results(self, test_case_results: ActionResults, test_case: TestCase,
-                                 test_fixture: TestFixture, msg: Optional[str] = None, **kwargs: Any) -> None:
+    def assert_test_case_results(
+        self,
+        test_case_results: ActionResults,
+        test_case: TestCase,
+        test_fixture: TestFixture,
+        msg: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         check_mock_expectations(test_case)
 
 
@@ -215,10 +240,12 @@ class MockResultForActionDirective(ChecksNothingAfterActions, _MockResultMixin, 
     def get_full_grammar(cls) -> ParserElement:
         return super().get_full_grammar() + _result_grammar()
 
-    def set_up_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                test_fixture: TestFixture, **kwargs: Any) -> None:
+    def set_up_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         start_mock_patches(action_case)
 
-    def tear_down_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                   test_fixture: TestFixture, **kwargs: Any) -> None:
+    def tear_down_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         stop_mock_patches(action_case)

@@ -75,31 +75,52 @@ RUNTIME_KEY = '_stub_actions_started'
 
 def _stub_grammar() -> ParserElement:
     return (
-        keyword('stub') + keyword('action') + colon()
-        + StubServiceGrammar('stub_service') + colon()
-        + StubActionGrammar('stub_action') + colon()
+        keyword('stub')
+        + keyword('action')
+        + colon()
+        + StubServiceGrammar('stub_service')
+        + colon()
+        + StubActionGrammar('stub_action')
+        + colon()
     )
 
 
 def _body_grammar() -> ParserElement:
     return (
-        _stub_grammar() + keyword('body') + optional_data_type()
-        + VarNameGrammar('variable_name') + colon() + VarValueGrammar('value')
+        _stub_grammar()
+        + keyword('body')
+        + optional_data_type()
+        + VarNameGrammar('variable_name')
+        + colon()
+        + VarValueGrammar('value')
     )
 
 
 def _error_grammar() -> ParserElement:
     return (
-        _stub_grammar() + keyword('error') + colon()
-        + keyword('code') + Suppress('=') + ErrorCodeGrammar('error_code') + Suppress(',')
-        + keyword('field') + Suppress('=') + Opt(FieldNameGrammar('field_name')) + Suppress(',')
-        + keyword('message') + Suppress('=') + VarValueGrammar('error_message')
+        _stub_grammar()
+        + keyword('error')
+        + colon()
+        + keyword('code')
+        + Suppress('=')
+        + ErrorCodeGrammar('error_code')
+        + Suppress(',')
+        + keyword('field')
+        + Suppress('=')
+        + Opt(FieldNameGrammar('field_name'))
+        + Suppress(',')
+        + keyword('message')
+        + Suppress('=')
+        + VarValueGrammar('error_message')
     )
 
 
 def _called_grammar() -> ParserElement:
     return (
-        _stub_grammar() + keyword('expect') + Opt(keyword('not')('not')) + keyword('called')('called')
+        _stub_grammar()
+        + keyword('expect')
+        + Opt(keyword('not')('not'))
+        + keyword('called')('called')
         + optional_data_type()
         + Opt(VarNameGrammar('variable_name') + colon() + VarValueGrammar('value'))
     )
@@ -122,11 +143,13 @@ def _ingest_error(data: Dict[str, Any], parse_results: ParseResults, file_name: 
         raise syntax_error('A stub action cannot have both a body and errors', file_name, line_number)
     field = get_result(parse_results, 'field_name') or None
     message = parse_results['error_message'] or None
-    data.setdefault('errors', []).append({
-        'code': parse_results['error_code'],
-        'field': None if field in (None, 'none', 'None') else field,
-        'message': None if message in (None, 'none', 'None') else message,
-    })
+    data.setdefault('errors', []).append(
+        {
+            'code': parse_results['error_code'],
+            'field': None if field in (None, 'none', 'None') else field,
+            'message': None if message in (None, 'none', 'None') else message,
+        }
+    )
 
 
 def _ingest_called(data: Dict[str, Any], parse_results: ParseResults, file_name: str, line_number: int) -> None:
@@ -182,8 +205,10 @@ def _check_stubs(case: Dict[str, Any]) -> None:
 
 def _check_stub(service: str, action: str, stub_mock: Any, data: Dict[str, Any]) -> None:
     if data.get('expect_not_called') and stub_mock.call_count:
-        raise AssertionError(f'Expected stub action {service}.{action} not to be called, but it was called '
-                             f'{stub_mock.call_count} time(s) with bodies: {list(stub_mock.call_bodies)}')
+        raise AssertionError(
+            f'Expected stub action {service}.{action} not to be called, but it was called '
+            f'{stub_mock.call_count} time(s) with bodies: {list(stub_mock.call_bodies)}'
+        )
     if 'expect_called' in data:
         try:
             stub_mock.assert_has_calls([mock.call(data['expect_called'])])
@@ -195,8 +220,14 @@ def _check_stub(service: str, action: str, stub_mock: Any, data: Dict[str, Any])
 
 
 class _StubMixin(ChecksNothingAfterActions):
-    def ingest_from_parsed_test_fixture(self, action_case: ActionCase, test_case: TestCase,
-                                        parse_results: ParseResults, file_name: str, line_number: int) -> None:
+    def ingest_from_parsed_test_fixture(
+        self,
+        action_case: ActionCase,
+        test_case: TestCase,
+        parse_results: ParseResults,
+        file_name: str,
+        line_number: int,
+    ) -> None:
         _ingest(action_case, parse_results, file_name, line_number)
 
 
@@ -209,8 +240,14 @@ class _TestStubMixin(_StubMixin):
         if self.runs_stubs:
             _start_stubs(test_case)
 
-    def assert_test_case_results(self, test_case_results: ActionResults, test_case: TestCase,
-                                 test_fixture: TestFixture, msg: Optional[str] = None, **kwargs: Any) -> None:
+    def assert_test_case_results(
+        self,
+        test_case_results: ActionResults,
+        test_case: TestCase,
+        test_fixture: TestFixture,
+        msg: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         if self.runs_stubs:
             _check_stubs(test_case)
 
@@ -224,8 +261,9 @@ class _ActionStubMixin(_StubMixin):
 
     runs_stubs = False
 
-    def set_up_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                test_fixture: TestFixture, **kwargs: Any) -> None:
+    def set_up_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         if self.runs_stubs:
             _start_stubs(action_case)
 
@@ -243,8 +281,9 @@ class _ActionStubMixin(_StubMixin):
         if self.runs_stubs:
             _check_stubs(action_case)
 
-    def tear_down_test_case_action(self, action_name: str, action_case: ActionCase, test_case: TestCase,
-                                   test_fixture: TestFixture, **kwargs: Any) -> None:
+    def tear_down_test_case_action(
+        self, action_name: str, action_case: ActionCase, test_case: TestCase, test_fixture: TestFixture, **kwargs: Any
+    ) -> None:
         if self.runs_stubs:
             _stop_stubs(action_case)
 

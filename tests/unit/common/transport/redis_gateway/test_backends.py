@@ -123,9 +123,14 @@ def test_standard_backend_defaults_to_localhost_6379() -> None:
 
 def test_standard_backend_applies_connection_defaults_unless_given() -> None:
     defaults = StandardRedisClient(hosts=[('h', 1)]).get_connection('k').connection_pool.connection_kwargs
-    given = StandardRedisClient(
-        hosts=[('h', 1)], connection_kwargs={'socket_connect_timeout': 1.5, 'socket_keepalive': False, 'db': 4},
-    ).get_connection('k').connection_pool.connection_kwargs
+    given = (
+        StandardRedisClient(
+            hosts=[('h', 1)],
+            connection_kwargs={'socket_connect_timeout': 1.5, 'socket_keepalive': False, 'db': 4},
+        )
+        .get_connection('k')
+        .connection_pool.connection_kwargs
+    )
 
     assert (defaults['socket_connect_timeout'], defaults['socket_keepalive']) == (5.0, True)
     assert (given['socket_connect_timeout'], given['socket_keepalive'], given['db']) == (1.5, False, 4)
@@ -141,9 +146,14 @@ def test_standard_backend_connections_retry_twice_quickly_by_default() -> None:
 def test_connection_kwargs_retry_overrides_the_default_retry_policy() -> None:
     mine = Retry(NoBackoff(), 5)
 
-    retry = StandardRedisClient(
-        hosts=[('h', 1)], connection_kwargs={'retry': mine},
-    ).get_connection('k').connection_pool.connection_kwargs['retry']
+    retry = (
+        StandardRedisClient(
+            hosts=[('h', 1)],
+            connection_kwargs={'retry': mine},
+        )
+        .get_connection('k')
+        .connection_pool.connection_kwargs['retry']
+    )
 
     assert retry == mine
 
@@ -210,11 +220,14 @@ def test_standard_backend_rejects_an_index_outside_the_ring() -> None:
 # Sentinel backend ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(('arguments', 'message'), [
-    ({'sentinel_failover_retries': -1}, 'sentinel_failover_retries must be a non-negative integer'),
-    ({'sentinel_services': 'service'}, 'sentinel_services must be a list of service name strings'),
-    ({'sentinel_services': ['service', 7]}, 'sentinel_services must be a list of service name strings'),
-])
+@pytest.mark.parametrize(
+    ('arguments', 'message'),
+    [
+        ({'sentinel_failover_retries': -1}, 'sentinel_failover_retries must be a non-negative integer'),
+        ({'sentinel_services': 'service'}, 'sentinel_services must be a list of service name strings'),
+        ({'sentinel_services': ['service', 7]}, 'sentinel_services must be a list of service name strings'),
+    ],
+)
 def test_both_sentinel_backends_reject_malformed_arguments_alike(arguments: Any, message: str) -> None:
     for backend_class in (SentinelRedisClient, AsyncSentinelRedisBackend):
         with pytest.raises(ValueError, match=f'^{message}$'):
@@ -233,7 +246,8 @@ def test_sentinel_backend_without_hosts_asks_localhost_26379() -> None:
 
     [sentinel] = backend._sentinel.sentinels
     assert (sentinel.connection_pool.connection_kwargs['host'], sentinel.connection_pool.connection_kwargs['port']) == (
-        'localhost', 26379,
+        'localhost',
+        26379,
     )
 
 
@@ -277,4 +291,3 @@ def test_send_passes_ttl_capacity_then_every_frame_to_one_script_call() -> None:
     assert recording.commands == [
         ('EVALSHA', send_message_to_queue.sha, 1, 'pysoa:q', 70, 500, b'frame-1', b'frame-2', b'frame-3'),
     ]
-

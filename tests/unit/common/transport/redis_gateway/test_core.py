@@ -56,7 +56,7 @@ def test_unknown_backend_type_raises_value_error() -> None:
 @pytest.mark.parametrize('threshold', [0, 1, 102399])
 def test_chunk_threshold_below_100kb_raises_value_error(threshold: int) -> None:
     with pytest.raises(ValueError, match=f'must be >= 102400, got {threshold}$'):
-        _server_core(chunk_messages_larger_than_bytes=threshold, maximum_message_size_in_bytes=10 ** 7)
+        _server_core(chunk_messages_larger_than_bytes=threshold, maximum_message_size_in_bytes=10**7)
 
 
 def test_maximum_size_under_5_times_the_chunk_threshold_raises_value_error() -> None:
@@ -125,20 +125,32 @@ def test_sentinel_string_hosts_also_get_port_6379_not_26379() -> None:
 
 
 def test_sentinel_only_settings_are_passed_to_the_sentinel_backend() -> None:
-    kwargs = _client_core(backend_type='redis.sentinel', backend_layer_kwargs={
-        'sentinel_services': ['s'], 'sentinel_failover_retries': 2, 'sentinel_kwargs': {'socket_timeout': 1},
-    }).backend_layer_kwargs
+    kwargs = _client_core(
+        backend_type='redis.sentinel',
+        backend_layer_kwargs={
+            'sentinel_services': ['s'],
+            'sentinel_failover_retries': 2,
+            'sentinel_kwargs': {'socket_timeout': 1},
+        },
+    ).backend_layer_kwargs
 
     assert kwargs == {
-        'sentinel_services': ['s'], 'sentinel_failover_retries': 2, 'sentinel_kwargs': {'socket_timeout': 1},
+        'sentinel_services': ['s'],
+        'sentinel_failover_retries': 2,
+        'sentinel_kwargs': {'socket_timeout': 1},
         'connection_kwargs': {},
     }
 
 
 def test_redis_db_moves_into_connection_kwargs_and_redis_port_is_dropped() -> None:
-    kwargs = _client_core(backend_layer_kwargs={
-        'hosts': ['a'], 'redis_db': 4, 'redis_port': 7000, 'connection_kwargs': {'password': 'p'},
-    }).backend_layer_kwargs
+    kwargs = _client_core(
+        backend_layer_kwargs={
+            'hosts': ['a'],
+            'redis_db': 4,
+            'redis_port': 7000,
+            'connection_kwargs': {'password': 'p'},
+        }
+    ).backend_layer_kwargs
 
     assert kwargs == {'hosts': [('a', 7000)], 'connection_kwargs': {'password': 'p', 'db': 4}}
 
@@ -169,7 +181,7 @@ def test_message_over_the_maximum_size_raises_message_too_large() -> None:
 
 @pytest.mark.parametrize('version', [ProtocolVersion.VERSION_1, ProtocolVersion.VERSION_2])
 def test_response_needing_chunks_to_an_old_client_raises_message_too_large(version: ProtocolVersion) -> None:
-    core = _server_core(chunk_messages_larger_than_bytes=102400, maximum_message_size_in_bytes=10 ** 6)
+    core = _server_core(chunk_messages_larger_than_bytes=102400, maximum_message_size_in_bytes=10**6)
 
     with pytest.raises(MessageTooLarge) as error_info:
         core.send_message('service.svc.x!1', 1, {'protocol_version': version}, {'data': 'x' * 200000})

@@ -17,13 +17,16 @@ V1, V2, V3 = ProtocolVersion.VERSION_1, ProtocolVersion.VERSION_2, ProtocolVersi
 # Building -----------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(('version', 'mime_type', 'prefix'), [
-    (V1, 'application/msgpack', b''),
-    (V2, 'application/msgpack', b'content-type:application/msgpack;'),
-    (V2, 'application/json', b'content-type:application/json;'),
-    (V3, 'application/msgpack', b'pysoa-redis/3//content-type:application/msgpack;'),
-    (V3, 'application/json', b'pysoa-redis/3//content-type:application/json;'),
-])
+@pytest.mark.parametrize(
+    ('version', 'mime_type', 'prefix'),
+    [
+        (V1, 'application/msgpack', b''),
+        (V2, 'application/msgpack', b'content-type:application/msgpack;'),
+        (V2, 'application/json', b'content-type:application/json;'),
+        (V3, 'application/msgpack', b'pysoa-redis/3//content-type:application/msgpack;'),
+        (V3, 'application/json', b'pysoa-redis/3//content-type:application/json;'),
+    ],
+)
 def test_frame_prefix_of_each_version(version: ProtocolVersion, mime_type: str, prefix: bytes) -> None:
     assert build_frame_prefix(version, mime_type) == prefix
 
@@ -78,7 +81,9 @@ def test_chunk_headers_are_parsed() -> None:
     frame = parse_frame(b'pysoa-redis/3//content-type:application/msgpack;chunk-count:12;chunk-id:7;data')
 
     assert frame.headers == {
-        b'content-type': b'application/msgpack', b'chunk-count': b'12', b'chunk-id': b'7',
+        b'content-type': b'application/msgpack',
+        b'chunk-count': b'12',
+        b'chunk-id': b'7',
     }
     assert frame.payload == b'data'
 

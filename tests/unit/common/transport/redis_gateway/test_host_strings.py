@@ -19,7 +19,9 @@ from pysoa.common.transport.redis_gateway.settings import RedisClientTransportSc
 
 def normalized_hosts(*hosts: Any, **backend_layer_kwargs: Any) -> List[Any]:
     transport = RedisClientTransport(
-        'example', noop_metrics, backend_type='redis.standard',
+        'example',
+        noop_metrics,
+        backend_type='redis.standard',
         backend_layer_kwargs={'hosts': list(hosts), **backend_layer_kwargs},
     )
     normalized: List[Any] = transport.core.backend_layer_kwargs['hosts']
@@ -27,9 +29,12 @@ def normalized_hosts(*hosts: Any, **backend_layer_kwargs: Any) -> List[Any]:
 
 
 def hosts_errors(*hosts: Any) -> List[str]:
-    errors = RedisClientTransportSchema.errors({
-        'backend_type': 'redis.standard', 'backend_layer_kwargs': {'hosts': list(hosts)},
-    })
+    errors = RedisClientTransportSchema.errors(
+        {
+            'backend_type': 'redis.standard',
+            'backend_layer_kwargs': {'hosts': list(hosts)},
+        }
+    )
     return [f'{error.pointer}: {error.message}' for error in errors]
 
 
@@ -59,18 +64,23 @@ def test_a_bare_ipv6_address_gets_the_default_port() -> None:
 
 def test_host_port_strings_mix_with_pairs() -> None:
     assert normalized_hosts('redis-1:6380', ('redis-2', 6381), ['redis-3', 6382]) == [
-        ('redis-1', 6380), ('redis-2', 6381), ('redis-3', 6382),
+        ('redis-1', 6380),
+        ('redis-2', 6381),
+        ('redis-3', 6382),
     ]
 
 
-@pytest.mark.parametrize(('host', 'message'), [
-    ('redis-1:63x0', 'invalid port "63x0"'),
-    ('redis-1:', 'invalid port ""'),
-    (':6379', 'no host name before its port'),
-    ('redis-1:70000', 'invalid port "70000"'),
-    ('', 'must be a host name or address'),
-    ('redis://user:secret@redis-1:6379', 'is a URL'),
-])
+@pytest.mark.parametrize(
+    ('host', 'message'),
+    [
+        ('redis-1:63x0', 'invalid port "63x0"'),
+        ('redis-1:', 'invalid port ""'),
+        (':6379', 'no host name before its port'),
+        ('redis-1:70000', 'invalid port "70000"'),
+        ('', 'must be a host name or address'),
+        ('redis://user:secret@redis-1:6379', 'is a URL'),
+    ],
+)
 def test_a_host_string_that_cannot_be_read_is_refused_at_settings_validation(host: str, message: str) -> None:
     (error,) = hosts_errors(('redis-0', 6379), host)
 
@@ -86,7 +96,16 @@ def test_a_url_host_error_does_not_show_the_password() -> None:
 
 def test_a_client_with_an_unreadable_host_is_refused_when_it_is_built() -> None:
     with pytest.raises(ClientSettings.ImproperlyConfigured, match='invalid port'):
-        Client({'example': {'transport': {
-            'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
-            'kwargs': {'backend_type': 'redis.standard', 'backend_layer_kwargs': {'hosts': ['redis-1:63x0']}},
-        }}})
+        Client(
+            {
+                'example': {
+                    'transport': {
+                        'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
+                        'kwargs': {
+                            'backend_type': 'redis.standard',
+                            'backend_layer_kwargs': {'hosts': ['redis-1:63x0']},
+                        },
+                    }
+                }
+            }
+        )

@@ -40,8 +40,10 @@ PREFIX = 'client.transport.redis_gateway.'
 
 def encoder(**settings: Any) -> MessageEncoder:
     options: Dict[str, Any] = {
-        'serializer': MsgpackSerializer(), 'protocol_version': ProtocolVersion.VERSION_3,
-        'message_expiry_in_seconds': 60, 'maximum_message_size_in_bytes': 102400,
+        'serializer': MsgpackSerializer(),
+        'protocol_version': ProtocolVersion.VERSION_3,
+        'message_expiry_in_seconds': 60,
+        'maximum_message_size_in_bytes': 102400,
         'log_messages_larger_than_bytes': 102400,
     }
     options.update(settings)
@@ -53,6 +55,7 @@ def decoder() -> MessageDecoder:
 
 
 # Requests -------------------------------------------------------------------------------------------------------------
+
 
 def test_a_request_is_one_frame_of_the_protocol_version_holding_the_envelope() -> None:
     frames, _, expires_at = encoder().encode(7, {'reply_to': 'service.svc.abc!0'}, {'actions': []})
@@ -123,6 +126,7 @@ def test_the_serializer_setting_names_another_serializer() -> None:
 
 # Responses ------------------------------------------------------------------------------------------------------------
 
+
 def response_frame(message: Dict[str, Any]) -> bytes:
     packed: bytes = msgpack.packb(message, use_bin_type=True)
     return b'pysoa-redis/3//content-type:application/msgpack;' + packed
@@ -136,7 +140,8 @@ def test_a_response_is_read_with_the_serializer_and_version_of_its_frame() -> No
     assert (message.request_id, message.body) == (3, {'ok': True})
     assert message.meta is not None
     assert (message.meta['protocol_version'], type(message.meta['serializer'])) == (
-        ProtocolVersion.VERSION_2, JSONSerializer,
+        ProtocolVersion.VERSION_2,
+        JSONSerializer,
     )
 
 
@@ -171,6 +176,7 @@ def test_a_response_whose_meta_is_not_a_dict_raises_invalid_message_error() -> N
 
 
 # Chunked responses ----------------------------------------------------------------------------------------------------
+
 
 def chunks(payload: bytes, count: int) -> list:  # type: ignore[type-arg]
     size = -(-len(payload) // count)
@@ -232,11 +238,16 @@ def test_whole_messages_between_chunks_are_kept_in_order_for_later() -> None:
 
 # Responses, as a server sends them ------------------------------------------------------------------------------------
 
+
 def server_encoder(**settings: Any) -> MessageEncoder:
     options: Dict[str, Any] = {
-        'serializer': MsgpackSerializer(), 'protocol_version': ProtocolVersion.VERSION_3,
-        'message_expiry_in_seconds': 60, 'maximum_message_size_in_bytes': 10 ** 6,
-        'log_messages_larger_than_bytes': 10 ** 6, 'chunk_messages_larger_than_bytes': 102400, 'is_server': True,
+        'serializer': MsgpackSerializer(),
+        'protocol_version': ProtocolVersion.VERSION_3,
+        'message_expiry_in_seconds': 60,
+        'maximum_message_size_in_bytes': 10**6,
+        'log_messages_larger_than_bytes': 10**6,
+        'chunk_messages_larger_than_bytes': 102400,
+        'is_server': True,
     }
     options.update(settings)
     return MessageEncoder('svc', free_metrics, 'server.transport.redis_gateway.', **options)
@@ -247,7 +258,9 @@ def test_a_response_over_the_chunk_threshold_is_sent_in_chunks_of_at_most_the_th
 
     chunks_sent = [parse_frame(frame) for frame in frames]
     assert [(c.headers[b'chunk-id'], c.headers[b'chunk-count']) for c in chunks_sent] == [
-        (b'1', b'3'), (b'2', b'3'), (b'3', b'3'),
+        (b'1', b'3'),
+        (b'2', b'3'),
+        (b'3', b'3'),
     ]
     assert all(len(c.payload) <= 102400 for c in chunks_sent)
     envelope = msgpack.unpackb(b''.join(c.payload for c in chunks_sent), raw=False)
@@ -263,8 +276,10 @@ def test_a_response_is_framed_in_the_version_and_serializer_of_its_request() -> 
 
 
 def test_a_client_encoder_never_chunks() -> None:
-    frames, _, _ = encoder(maximum_message_size_in_bytes=10 ** 6, chunk_messages_larger_than_bytes=102400).encode(
-        1, {}, {'data': 'x' * 250000},
+    frames, _, _ = encoder(maximum_message_size_in_bytes=10**6, chunk_messages_larger_than_bytes=102400).encode(
+        1,
+        {},
+        {'data': 'x' * 250000},
     )
 
     assert len(frames) == 1
@@ -276,6 +291,7 @@ def test_a_reply_whose_request_id_cannot_be_serialized_raises_invalid_message_er
 
 
 # Requests, as a server receives them ----------------------------------------------------------------------------------
+
 
 def test_a_server_refuses_a_chunked_request() -> None:
     first = build_chunk_frames(ProtocolVersion.VERSION_3, 'application/msgpack', b'abcdefghij', 4)[0]

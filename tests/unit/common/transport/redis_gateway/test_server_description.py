@@ -9,7 +9,10 @@ from pysoa.common.transport.redis_gateway.server import RedisServerTransport
 
 def describe(backend_type: str, **backend_layer_kwargs: Any) -> str:
     transport = RedisServerTransport(
-        'example', noop_metrics, backend_type=backend_type, backend_layer_kwargs=backend_layer_kwargs,
+        'example',
+        noop_metrics,
+        backend_type=backend_type,
+        backend_layer_kwargs=backend_layer_kwargs,
     )
     return transport.describe()
 
@@ -26,7 +29,9 @@ def test_standard_backend_without_hosts_is_described_with_the_default_host() -> 
 
 def test_sentinel_backend_is_described_by_its_queue_services_and_sentinels() -> None:
     description = describe(
-        'redis.sentinel', hosts=[('sentinel-1', 26379), ('sentinel-2', 26380)], sentinel_services=['one', 'two'],
+        'redis.sentinel',
+        hosts=[('sentinel-1', 26379), ('sentinel-2', 26380)],
+        sentinel_services=['one', 'two'],
     )
 
     assert description == (

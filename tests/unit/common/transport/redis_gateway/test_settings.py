@@ -103,11 +103,21 @@ def test_server_rejects_the_client_protocol_version_setting() -> None:
 
 def test_transports_provide_their_schemas_for_class_configuration() -> None:
     client_config = fields.ClassConfigurationSchema()
-    assert client_config.errors({
-        'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
-        'kwargs': {'backend_type': 'redis.standard', 'protocol_version': 2},
-    }) == []
-    assert client_config.errors({
-        'path': 'pysoa.common.transport.redis_gateway.server:RedisServerTransport',
-        'kwargs': {'backend_type': 'redis.standard', 'protocol_version': 2},
-    }) != []
+    assert (
+        client_config.errors(
+            {
+                'path': 'pysoa.common.transport.redis_gateway.client:RedisClientTransport',
+                'kwargs': {'backend_type': 'redis.standard', 'protocol_version': 2},
+            }
+        )
+        == []
+    )
+    assert (
+        client_config.errors(
+            {
+                'path': 'pysoa.common.transport.redis_gateway.server:RedisServerTransport',
+                'kwargs': {'backend_type': 'redis.standard', 'protocol_version': 2},
+            }
+        )
+        != []
+    )

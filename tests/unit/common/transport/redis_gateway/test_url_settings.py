@@ -54,7 +54,8 @@ def test_a_bare_slash_names_no_database() -> None:
 
 def test_user_and_password_are_those_of_the_redis_connections() -> None:
     assert backend_layer('redis://my_service:s3cret@redis.internal')['connection_kwargs'] == {
-        'username': 'my_service', 'password': 's3cret',
+        'username': 'my_service',
+        'password': 's3cret',
     }
 
 
@@ -64,7 +65,8 @@ def test_a_password_without_user_name_is_a_password_alone() -> None:
 
 def test_credentials_are_percent_decoded() -> None:
     assert backend_layer('redis://us%40er:p%3Ass%40word@redis.internal')['connection_kwargs'] == {
-        'username': 'us@er', 'password': 'p:ss@word',
+        'username': 'us@er',
+        'password': 'p:ss@word',
     }
 
 
@@ -74,7 +76,8 @@ def test_an_ipv6_host_is_written_in_brackets() -> None:
 
 def test_a_rediss_url_connects_with_tls_and_checks_host_names() -> None:
     assert backend_layer('rediss://redis.internal:6380')['connection_kwargs'] == {
-        'ssl': True, 'ssl_check_hostname': True,
+        'ssl': True,
+        'ssl_check_hostname': True,
     }
 
 
@@ -85,7 +88,10 @@ def test_a_rediss_url_takes_certificate_files_and_the_host_name_check_as_paramet
     )['connection_kwargs']
 
     assert connection_kwargs == {
-        'ssl': True, 'ssl_check_hostname': False, 'ssl_ca_certs': '/etc/ca.pem', 'ssl_certfile': '/etc/me.pem',
+        'ssl': True,
+        'ssl_check_hostname': False,
+        'ssl_ca_certs': '/etc/ca.pem',
+        'ssl_certfile': '/etc/me.pem',
         'ssl_keyfile': '/etc/me.key',
     }
 
@@ -111,21 +117,24 @@ def test_the_scheme_is_case_insensitive() -> None:
     assert settings_from_url('REDIS://redis.internal')['backend_type'] == 'redis.standard'
 
 
-@pytest.mark.parametrize(('url', 'message'), [
-    ('redis.internal:6379', 'is not a Redis URL: write redis://'),
-    ('http://redis.internal', 'Unsupported Redis URL scheme "http://"'),
-    ('redis://', 'has no host'),
-    ('redis://redis-1,redis-2', 'only redis+sentinel:// URLs can'),
-    ('redis://redis.internal:63x9', 'invalid port "63x9"'),
-    ('redis://redis.internal:0', 'invalid port "0"'),
-    ('redis://redis.internal/one', 'the database is a number'),
-    ('redis://redis.internal?ssl_ca_certs=/etc/ca.pem', 'for TLS, use rediss://'),
-    ('rediss://redis.internal?service=primary', 'rediss:// URLs take ssl_ca_certs'),
-    ('redis+sentinel://sentinel-1?ssl_certfile=/etc/me.pem', 'redis+sentinel:// URLs take service'),
-    ('rediss://redis.internal?ssl_check_hostname=maybe', 'write true or false'),
-    ('rediss://redis.internal?ssl_ca_certs=/a&ssl_ca_certs=/b', 'exactly one value'),
-    ('redis://redis.internal#db', 'percent-encode "#"'),
-])
+@pytest.mark.parametrize(
+    ('url', 'message'),
+    [
+        ('redis.internal:6379', 'is not a Redis URL: write redis://'),
+        ('http://redis.internal', 'Unsupported Redis URL scheme "http://"'),
+        ('redis://', 'has no host'),
+        ('redis://redis-1,redis-2', 'only redis+sentinel:// URLs can'),
+        ('redis://redis.internal:63x9', 'invalid port "63x9"'),
+        ('redis://redis.internal:0', 'invalid port "0"'),
+        ('redis://redis.internal/one', 'the database is a number'),
+        ('redis://redis.internal?ssl_ca_certs=/etc/ca.pem', 'for TLS, use rediss://'),
+        ('rediss://redis.internal?service=primary', 'rediss:// URLs take ssl_ca_certs'),
+        ('redis+sentinel://sentinel-1?ssl_certfile=/etc/me.pem', 'redis+sentinel:// URLs take service'),
+        ('rediss://redis.internal?ssl_check_hostname=maybe', 'write true or false'),
+        ('rediss://redis.internal?ssl_ca_certs=/a&ssl_ca_certs=/b', 'exactly one value'),
+        ('redis://redis.internal#db', 'percent-encode "#"'),
+    ],
+)
 def test_a_url_that_cannot_be_read_is_refused_saying_what_to_write(url: str, message: str) -> None:
     with pytest.raises(RedisUrlError) as error:
         settings_from_url(url)
@@ -133,12 +142,15 @@ def test_a_url_that_cannot_be_read_is_refused_saying_what_to_write(url: str, mes
     assert message in str(error.value)
 
 
-@pytest.mark.parametrize('url', [
-    'redis://user:hunter2@redis.internal:6379/x',
-    'redis://:hunter2@redis.internal?unknown=1',
-    'user:hunter2@redis.internal',
-    'redis://:hunter2@redis.internal:99999',
-])
+@pytest.mark.parametrize(
+    'url',
+    [
+        'redis://user:hunter2@redis.internal:6379/x',
+        'redis://:hunter2@redis.internal?unknown=1',
+        'user:hunter2@redis.internal',
+        'redis://:hunter2@redis.internal:99999',
+    ],
+)
 def test_an_error_never_shows_the_password(url: str) -> None:
     with pytest.raises(RedisUrlError) as error:
         settings_from_url(url)
@@ -163,11 +175,14 @@ def test_transport_settings_without_a_url_take_it_from_the_environment(monkeypat
     assert client_transport_settings()['kwargs'] == settings_from_url('redis://redis.internal:6380')
 
 
-@pytest.mark.parametrize('url', [
-    'redis://u:p@redis.internal:6380/1',
-    'rediss://redis.internal?ssl_ca_certs=/etc/ca.pem',
-    'redis+sentinel://sentinel-1,sentinel-2/1?service=primary',
-])
+@pytest.mark.parametrize(
+    'url',
+    [
+        'redis://u:p@redis.internal:6380/1',
+        'rediss://redis.internal?ssl_ca_certs=/etc/ca.pem',
+        'redis+sentinel://sentinel-1,sentinel-2/1?service=primary',
+    ],
+)
 def test_the_settings_pass_the_transport_settings_schemas(url: str) -> None:
     assert RedisClientTransportSchema.errors(settings_from_url(url)) == []
     assert RedisServerTransportSchema.errors(settings_from_url(url)) == []
