@@ -161,43 +161,54 @@ def _local_transport() -> Dict[str, Any]:
 class _FrameSizeProbe:
     """
     Records the size of the largest bytes argument of each Redis command the client sends (the request frame) and of
-    the value each ``BLPOP`` returns (the response frame), by wrapping ``send_command`` and ``read_response`` of
-    redis-py's ``Connection``, which every way of sending a command goes through (both implementations, any redis-py
-    version). Installed only around an untimed call, so it costs the measurements nothing.
+    the value each ``BLPOP`` returns (the response frame), by wrapping ``send_command``, ``pack_commands`` (pipelined
+    commands) and ``read_response`` of redis-py's ``Connection``, which every way of sending a command goes through
+    (both implementations, any redis-py version). Installed only around an untimed call, so it costs the measurements nothing.
     """
 
     def __init__(self) -> None:
         self.request_frame_bytes: Optional[int] = None
         self.response_frame_bytes: Optional[int] = None
         self.commands: List[str] = []
-        self._originals: Optional[Tuple[Callable[..., Any], Callable[..., Any]]] = None
+        self._originals: Optional[Tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = None
 
     def install(self) -> None:
         from redis.connection import Connection
 
         original_send: Callable[..., Any] = Connection.send_command
         original_read: Callable[..., Any] = Connection.read_response
-        self._originals = (original_send, original_read)
+        original_pack: Callable[..., Any] = Connection.pack_commands
+        self._originals = (original_send, original_read, original_pack)
         probe = self
         last_command: Dict[int, str] = {}
 
-        def send_command(connection: Any, *args: Any, **options: Any) -> Any:
+        def record(connection: Any, args: Sequence[Any]) -> None:
             name = (args[0].decode() if isinstance(args[0], bytes) else str(args[0])).upper()
             probe.commands.append(name)
             last_command[id(connection)] = name
             sizes = [len(a) for a in args[1:] if isinstance(a, (bytes, bytearray))]
             if sizes and name not in ('BLPOP', 'BRPOP'):
                 probe.request_frame_bytes = max(sizes)
+
+        def send_command(connection: Any, *args: Any, **options: Any) -> Any:
+            record(connection, args)
             return original_send(connection, *args, **options)
+
+        def pack_commands(connection: Any, commands: Any) -> Any:  # pipelined commands (2.0 sends two at once)
+            for args in commands:
+                record(connection, args)
+            return original_pack(connection, commands)
 
         def read_response(connection: Any, *args: Any, **options: Any) -> Any:
             result = original_read(connection, *args, **options)
-            if last_command.get(id(connection)) in ('BLPOP', 'BRPOP') and result:
+            blocking_pop = last_command.get(id(connection)) in ('BLPOP', 'BRPOP')
+            if blocking_pop and isinstance(result, (list, tuple)) and len(result) == 2:
                 probe.response_frame_bytes = len(result[1])
             return result
 
         setattr(Connection, 'send_command', send_command)
         setattr(Connection, 'read_response', read_response)
+        setattr(Connection, 'pack_commands', pack_commands)
 
     def uninstall(self) -> None:
         from redis.connection import Connection
@@ -205,6 +216,7 @@ class _FrameSizeProbe:
         if self._originals is not None:
             setattr(Connection, 'send_command', self._originals[0])
             setattr(Connection, 'read_response', self._originals[1])
+            setattr(Connection, 'pack_commands', self._originals[2])
             self._originals = None
 
 

@@ -65,6 +65,7 @@ from pysoa.common.transport.redis_gateway._messages import (
     make_serializer,
 )
 from pysoa.common.transport.redis_gateway.backend._common import normalize_backend_layer_kwargs
+from pysoa.common.transport.redis_gateway.backend._packing import pack_command
 from pysoa.common.transport.redis_gateway.backend.base import (
     CannotGetConnectionError,
     SendMessageToQueueCommand,
@@ -101,40 +102,19 @@ class _Pop(enum.Enum):
     BLPOP = 'BLPOP'
 
 
-def _bulk(argument: Union[bytes, str, int]) -> bytes:
-    if isinstance(argument, str):
-        argument = argument.encode('utf-8')
-    elif isinstance(argument, int):
-        argument = b'%d' % argument
-    return b'$%d\r\n%s\r\n' % (len(argument), argument)
-
-
-def pack_command(*arguments: Union[bytes, str, int]) -> bytes:
-    """A command in the Redis protocol (RESP): the bytes redis-py would write for it."""
-    return b''.join([b'*%d\r\n' % len(arguments), *[_bulk(argument) for argument in arguments]])
-
-
-_LOAD_ENQUEUE = pack_command('SCRIPT', 'LOAD', _ENQUEUE.script)
+_LOAD_ENQUEUE = pack_command(('SCRIPT', 'LOAD', _ENQUEUE.script))
 
 
 class _EnqueueCommand:
-    """The packed ``EVALSHA`` of the enqueue script for one queue: the parts that never change are packed once."""
+    """The ``EVALSHA`` of the enqueue script for one queue."""
 
     def __init__(self, queue_key: str, capacity: int) -> None:
-        self._head = b''.join([_bulk('EVALSHA'), _bulk(_ENQUEUE.sha), _bulk(1), _bulk(queue_key)])
-        self._capacity = _bulk(capacity)
+        self._queue_key = queue_key
+        self._capacity = capacity
 
     def pack(self, redis_expiry: int, frames: List[bytes]) -> bytes:
         """The command pushing ``frames``, with this time to live of the queue in seconds."""
-        return b''.join(
-            [
-                b'*%d\r\n' % (6 + len(frames)),
-                self._head,
-                _bulk(redis_expiry),
-                self._capacity,
-                *[_bulk(frame) for frame in frames],
-            ]
-        )
+        return pack_command(('EVALSHA', _ENQUEUE.sha, 1, self._queue_key, redis_expiry, self._capacity, *frames))
 
 
 class _CommandPipeline:
@@ -632,9 +612,9 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         # Whole seconds: before Redis 6, a fraction of a second is not a valid timeout of a blocking pop.
         seconds = max(1, math.ceil(timeout))
         if self._pop_kind is _Pop.BLMPOP:
-            return [pack_command('BLMPOP', seconds, 1, key, 'LEFT', 'COUNT', DRAIN_COUNT)]
-        blpop = pack_command('BLPOP', key, seconds)
-        return [pack_command('LPOP', key, DRAIN_COUNT), blpop] if self._pop_kind is _Pop.LPOP_THEN_BLPOP else [blpop]
+            return [pack_command(('BLMPOP', seconds, 1, key, 'LEFT', 'COUNT', DRAIN_COUNT))]
+        blpop = pack_command(('BLPOP', key, seconds))
+        return [pack_command(('LPOP', key, DRAIN_COUNT)), blpop] if self._pop_kind is _Pop.LPOP_THEN_BLPOP else [blpop]
 
     async def _drained(self, connection: AbstractConnection) -> bool:
         """Read the reply of the ``LPOP <count>`` before a ``BLPOP``; whether it took any frame."""

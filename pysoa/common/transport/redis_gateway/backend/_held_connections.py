@@ -5,7 +5,7 @@ pipelined pair a transport uses: a send followed by the ``BLPOP`` that waits for
 A transport sends two commands per message direction (the enqueue script, and ``BLPOP``), always on the same Redis
 client, from the same thread. ``redis.Redis.execute_command`` checks a connection out of the pool and back in around
 every command; keeping one connection per thread and client skips that work. The commands, keys and bytes on the
-wire are the same.
+wire are the same (packed by hiredis, several times faster than redis-py's packer).
 
 :meth:`HeldConnections.execute_then_pop` writes a command and a ``BLPOP`` in one go and returns the command's reply
 at once; the ``BLPOP`` stays pending on that connection, which is *parked* until :meth:`HeldConnections.pop` reads
@@ -26,6 +26,8 @@ from typing import (
 
 import redis
 from redis.connection import Connection
+
+from pysoa.common.transport.redis_gateway.backend._packing import pack_command
 
 
 __all__ = ('HeldConnections',)
@@ -117,7 +119,7 @@ class HeldConnections:
         connection = held.connection
         try:
             connection.send_packed_command(  # type: ignore[no-untyped-call]
-                connection.pack_commands([command, ('BLPOP', queue_key, timeout)]),  # type: ignore[no-untyped-call]
+                [pack_command(command) + pack_command(('BLPOP', queue_key, timeout))],
             )
             deadline = time.monotonic() + timeout
             try:
@@ -194,7 +196,7 @@ class HeldConnections:
     def _run(self, client: redis.Redis, command: Tuple[Any, ...]) -> Any:
         held = self._hold(client)
         try:
-            held.connection.send_command(*command)  # type: ignore[no-untyped-call]
+            held.connection.send_packed_command([pack_command(command)])  # type: ignore[no-untyped-call]
             return held.connection.read_response()
         except _CONNECTION_ERRORS:
             self._drop(client, held)
