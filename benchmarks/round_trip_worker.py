@@ -161,24 +161,26 @@ def _local_transport() -> Dict[str, Any]:
 class _FrameSizeProbe:
     """
     Records the size of the largest bytes argument of each Redis command the client sends (the request frame) and of
-    the value each ``BLPOP`` returns (the response frame), by wrapping ``send_command``, ``pack_commands`` (pipelined
-    commands) and ``read_response`` of redis-py's ``Connection``, which every way of sending a command goes through
-    (both implementations, any redis-py version). Installed only around an untimed call, so it costs the measurements nothing.
+    the value each ``BLPOP`` returns (the response frame), by wrapping ``send_command``, ``send_packed_command``
+    (pipelined or pre-packed commands) and ``read_response`` of redis-py's ``Connection``, which every way of
+    sending a command goes through (both implementations, any redis-py version). Installed only around an untimed
+    call, so it costs the measurements nothing.
     """
 
     def __init__(self) -> None:
         self.request_frame_bytes: Optional[int] = None
         self.response_frame_bytes: Optional[int] = None
         self.commands: List[str] = []
-        self._originals: Optional[Tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = None
+        self._originals: Optional[Tuple[Callable[..., Any], ...]] = None
+        self._packing = False
 
     def install(self) -> None:
         from redis.connection import Connection
 
         original_send: Callable[..., Any] = Connection.send_command
         original_read: Callable[..., Any] = Connection.read_response
-        original_pack: Callable[..., Any] = Connection.pack_commands
-        self._originals = (original_send, original_read, original_pack)
+        original_send_packed: Callable[..., Any] = Connection.send_packed_command
+        self._originals = (original_send, original_read, original_send_packed)
         probe = self
         last_command: Dict[int, str] = {}
 
@@ -192,12 +194,19 @@ class _FrameSizeProbe:
 
         def send_command(connection: Any, *args: Any, **options: Any) -> Any:
             record(connection, args)
-            return original_send(connection, *args, **options)
+            probe._packing = True
+            try:
+                return original_send(connection, *args, **options)
+            finally:
+                probe._packing = False
 
-        def pack_commands(connection: Any, commands: Any) -> Any:  # pipelined commands (2.0 sends two at once)
-            for args in commands:
-                record(connection, args)
-            return original_pack(connection, commands)
+        def send_packed_command(connection: Any, command: Any, *args: Any, **options: Any) -> Any:
+            # Pipelined or packed elsewhere (2.0 packs with hiredis and sends two commands at once): read them back;
+            # send_command's own call is recorded by send_command.
+            if not probe._packing:
+                for parsed in _parse_commands(b''.join([command] if isinstance(command, bytes) else command)):
+                    record(connection, parsed)
+            return original_send_packed(connection, command, *args, **options)
 
         def read_response(connection: Any, *args: Any, **options: Any) -> Any:
             result = original_read(connection, *args, **options)
@@ -208,7 +217,7 @@ class _FrameSizeProbe:
 
         setattr(Connection, 'send_command', send_command)
         setattr(Connection, 'read_response', read_response)
-        setattr(Connection, 'pack_commands', pack_commands)
+        setattr(Connection, 'send_packed_command', send_packed_command)
 
     def uninstall(self) -> None:
         from redis.connection import Connection
@@ -216,8 +225,26 @@ class _FrameSizeProbe:
         if self._originals is not None:
             setattr(Connection, 'send_command', self._originals[0])
             setattr(Connection, 'read_response', self._originals[1])
-            setattr(Connection, 'pack_commands', self._originals[2])
+            setattr(Connection, 'send_packed_command', self._originals[2])
             self._originals = None
+
+
+def _parse_commands(packed: bytes) -> List[List[bytes]]:
+    """The commands in bytes of the Redis protocol (arrays of bulk strings, as clients send them)."""
+    commands = []
+    position = 0
+    while position < len(packed):
+        end = packed.index(b'\r\n', position)
+        count = int(packed[position + 1 : end])
+        position = end + 2
+        arguments = []
+        for _ in range(count):
+            end = packed.index(b'\r\n', position)
+            length = int(packed[position + 1 : end])
+            arguments.append(packed[end + 2 : end + 2 + length])
+            position = end + 2 + length + 2
+        commands.append(arguments)
+    return commands
 
 
 class _Profiler:
