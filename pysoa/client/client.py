@@ -272,17 +272,11 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[ActionResponse]:
         """Like :meth:`call_action`, but send now and return a future for the response."""
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            timeout=_whole_seconds(timeout),
-            switches=switches,
-            correlation_id=correlation_id,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
+            correlation_id=correlation_id, context=context, control_extra=control_extra)
+        # fmt: on
         job_future = self._job_future(service_name, [ActionRequest(action=action, body=body or {})], options)
         return self._then(job_future, _action_of_job)
 
@@ -301,18 +295,12 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[JobResponse]:
         """Like :meth:`call_actions`, but send now and return a future for the job response."""
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            timeout=_whole_seconds(timeout),
-            switches=switches,
-            correlation_id=correlation_id,
-            continue_on_error=continue_on_error,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, timeout=_whole_seconds(timeout), switches=switches,
+            correlation_id=correlation_id, continue_on_error=continue_on_error, context=context,
+            control_extra=control_extra)
+        # fmt: on
         return self._job_future(service_name, actions, options)
 
     def call_actions_parallel_future(
@@ -330,18 +318,12 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[Generator[ParallelActionResult, None, None]]:
         """Like :meth:`call_actions_parallel`, but send now and return a future for the generator of results."""
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            catch_transport_errors=catch_transport_errors,
-            timeout=_whole_seconds(timeout),
-            switches=switches,
-            correlation_id=correlation_id,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id, context=context,
+            control_extra=control_extra)
+        # fmt: on
         jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
         return self._then(self._jobs_future(jobs, options), _actions_of_jobs)
 
@@ -360,19 +342,12 @@ class Client:
         control_extra: Optional[Control] = None,
     ) -> FutureSOAResponse[List[ParallelJobResult]]:
         """Like :meth:`call_jobs_parallel`, but send now and return a future for the list of results."""
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            catch_transport_errors=catch_transport_errors,
-            timeout=_whole_seconds(timeout),
-            switches=switches,
-            correlation_id=correlation_id,
-            continue_on_error=continue_on_error,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors,
+            timeout=_whole_seconds(timeout), switches=switches, correlation_id=correlation_id,
+            continue_on_error=continue_on_error, context=context, control_extra=control_extra)
+        # fmt: on
         return self._jobs_future(jobs, options)
 
     # Blocking calls: each sends with its future twin, then waits no longer than the call's timeout ------------------

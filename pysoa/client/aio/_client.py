@@ -412,15 +412,11 @@ class AsyncClient:
 
         :return: The request id.
         """
-        options = CallOptions.__new__(
-            CallOptions,
-            switches=switches,
-            correlation_id=correlation_id,
-            continue_on_error=continue_on_error,
-            context=context,
-            control_extra=control_extra,
-            timeout=message_expiry_in_seconds,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, switches=switches, correlation_id=correlation_id,
+            continue_on_error=continue_on_error, context=context, control_extra=control_extra,
+            timeout=message_expiry_in_seconds)
+        # fmt: on
         sent = await self._send(self._prepare(service_name, actions, options, suppress_response), options)
         assert sent.request_id is not None, 'a job sent has a request id'
         if sent.future is not None:
@@ -485,17 +481,11 @@ class AsyncClient:
         :raises pysoa.common.transport.errors.MessageReceiveTimeout: If the response did not come in time.
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            timeout=timeout,
-            switches=switches,
-            correlation_id=correlation_id,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
+            context=context, control_extra=control_extra)
+        # fmt: on
         job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options)
         return _action_of_job(job_response)  # type: ignore[return-value]
 
@@ -578,18 +568,11 @@ class AsyncClient:
         :return: A generator of the action responses, in order; with ``raise_job_errors=False`` a failed job gives its
                  list of errors, and with ``catch_transport_errors=True`` a transport failure gives the exception.
         """
-        options = CallOptions.__new__(
-            CallOptions,
-            expansions=expansions,
-            raise_job_errors=raise_job_errors,
-            raise_action_errors=raise_action_errors,
-            catch_transport_errors=catch_transport_errors,
-            timeout=timeout,
-            switches=switches,
-            correlation_id=correlation_id,
-            context=context,
-            control_extra=control_extra,
-        )
+        # fmt: off
+        options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
+            raise_action_errors=raise_action_errors, catch_transport_errors=catch_transport_errors, timeout=timeout,
+            switches=switches, correlation_id=correlation_id, context=context, control_extra=control_extra)
+        # fmt: on
         jobs = [{'service_name': service_name, 'actions': [action]} for action in actions]
         return _actions_of_jobs(await self._call_parallel(jobs, options))
 
