@@ -149,14 +149,9 @@ class RedisTransportCore:
         self.metrics_prefix = metrics_prefix
         self.backend_type = backend_type
         self.backend_layer_kwargs = normalize_backend_layer_kwargs(backend_type, backend_layer_kwargs or {})
-        self.log_messages_larger_than_bytes = log_messages_larger_than_bytes
-        self.maximum_message_size_in_bytes = maximum_message_size_in_bytes
-        self.message_expiry_in_seconds = message_expiry_in_seconds
         self.queue_capacity = queue_capacity
         self.queue_full_retries = queue_full_retries
         self.receive_timeout_in_seconds = receive_timeout_in_seconds
-        self.protocol_version = ProtocolVersion(protocol_version)
-        self.chunk_messages_larger_than_bytes = chunk_messages_larger_than_bytes
 
         self.default_serializer = make_serializer(default_serializer_config)
         self._encoder = MessageEncoder(
@@ -164,7 +159,7 @@ class RedisTransportCore:
             metrics,
             metrics_prefix,
             self.default_serializer,
-            self.protocol_version,
+            ProtocolVersion(protocol_version),
             message_expiry_in_seconds,
             maximum_message_size_in_bytes,
             log_messages_larger_than_bytes,
@@ -182,6 +177,33 @@ class RedisTransportCore:
         self._backend_layer: Optional[BaseRedisClient] = None
         # Whole messages that arrived in the middle of another message's chunks, by queue key.
         self._stashed: Dict[str, Deque[bytes]] = collections.defaultdict(collections.deque)
+
+    # The message settings, which the encoder owns (read-only) ---------------------------------------------------
+
+    @property
+    def protocol_version(self) -> ProtocolVersion:
+        """The protocol version of the requests this transport sends (a reply uses its request's)."""
+        return self._encoder.protocol_version
+
+    @property
+    def message_expiry_in_seconds(self) -> int:
+        """How long a message lives by default."""
+        return self._encoder.message_expiry_in_seconds
+
+    @property
+    def maximum_message_size_in_bytes(self) -> int:
+        """The largest message sent or (server side) accepted; 0: no limit."""
+        return self._encoder.maximum_message_size_in_bytes
+
+    @property
+    def log_messages_larger_than_bytes(self) -> int:
+        """Messages larger than this are logged when sent; 0: none are."""
+        return self._encoder.log_messages_larger_than_bytes
+
+    @property
+    def chunk_messages_larger_than_bytes(self) -> int:
+        """Responses larger than this are sent in chunks; -1: never."""
+        return self._encoder.chunk_messages_larger_than_bytes
 
     # Helpers ------------------------------------------------------------------------------------------------------
 
