@@ -5,7 +5,6 @@ shuts down; if the shutdown outlives ``shutdown_grace`` too, the process is forc
 
 import time
 from typing import (
-    Optional,
     Set,
 )
 
@@ -20,7 +19,6 @@ from tests.process.helpers import (
     call,
     make_client,
     wait_for,
-    wait_until_answered_by,
 )
 from tests.support.redis_processes import RedisServer
 
@@ -88,12 +86,17 @@ def test_forked_worker_forced_out_by_harakiri_is_replaced_and_later_calls_succee
 
     make_client(redis_server.port, 'sample').call_action_future('sample', 'stubborn_sleep', {'seconds': 60}, timeout=60)
     service.wait_for_output(FORCED_EXIT_LOGGED)
+    service.wait_for_output('Re-spawning failed server process #')
 
-    def one_worker_replaced() -> Optional[Set[int]]:
-        current = set(service.children())
-        return current if len(current) == 2 and len(current - original_workers) == 1 else None
+    # Which processes are the workers is told by who answers: the supervisor also forks a short-lived child to answer
+    # the forced-out worker's caller.
+    answered: Set[int] = set()
 
-    workers: Set[int] = wait_for(one_worker_replaced, 15, 'the forced-out worker to be replaced')
+    def two_workers_answered() -> bool:
+        answered.add(call(client, 'sample', 'who_am_i').body['pid'])
+        return len(answered) == 2
 
-    assert 'Re-spawning failed server process #' in service.output()
-    assert wait_until_answered_by(client, workers) == workers
+    wait_for(two_workers_answered, 15, 'the surviving worker and the replacement to answer', interval=0)
+    assert len(answered & original_workers) == 1  # the surviving worker
+    [replacement] = answered - original_workers
+    assert replacement in service.children()
