@@ -76,3 +76,21 @@ def tls_acl_redis_server(tmp_path_factory: pytest.TempPathFactory, tls_files: Tl
     server.tls_port = port
     yield server.start()
     server.stop()
+
+
+@pytest.fixture(scope='session')
+def stable_sentinel_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelCluster]:
+    """A Sentinel cluster shared by the tests that do not fail it over (``sentinel_cluster`` is for those that do)."""
+    cluster = SentinelCluster(pathlib.Path(tmp_path_factory.mktemp('stable-sentinel')))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster(stable_sentinel_cluster: SentinelCluster) -> SentinelCluster:
+    """The stable Sentinel cluster, its master emptied."""
+    with stable_sentinel_cluster.master.client() as connection:
+        connection.flushall()
+    return stable_sentinel_cluster

@@ -139,6 +139,9 @@ class RecordingMetricsRecorder(DefaultMetricsRecorder):
         return [m.name for m in [*self.published, *self.get_all_metrics()]]
 
 
+#: What a Sentinel transport says when no Sentinel knows the service's master (for instance, during a failover).
+MASTER_NOT_FOUND = 'Cannot get connection: Master not found; gave up reloading master info after failover.'
+
 RECORDING_METRICS: Dict[str, Any] = {'path': f'{MODULE}:RecordingMetricsRecorder', 'kwargs': {'prefix': None}}
 
 

@@ -4,13 +4,11 @@ services, masters that cannot be found, and a failover in the middle of a stream
 """
 
 import asyncio
-import pathlib
 import threading
 import time
 from typing import (
     Any,
     Dict,
-    Iterator,
     List,
     Set,
     Type,
@@ -26,6 +24,7 @@ from pysoa.common.transport.errors import (
     TransientPySOATransportError,
 )
 from tests.redis.services import (
+    MASTER_NOT_FOUND,
     SERVICE,
     RedisTestServer,
     client_settings,
@@ -39,26 +38,6 @@ from tests.support.redis_processes import (
 )
 from tests.support.server_runner import ThreadedServer
 from tests.unit.client_aio.support import run_async
-
-
-MASTER_NOT_FOUND = 'Cannot get connection: Master not found; gave up reloading master info after failover.'
-
-
-@pytest.fixture(scope='module')
-def stable_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelCluster]:
-    """A Sentinel cluster shared by the tests of this module that do not fail it over."""
-    cluster = SentinelCluster(pathlib.Path(tmp_path_factory.mktemp('async-stable-sentinel')))
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture
-def cluster(stable_cluster: SentinelCluster) -> SentinelCluster:
-    with stable_cluster.master.client() as connection:
-        connection.flushall()
-    return stable_cluster
 
 
 def async_client(transport_kwargs: Dict[str, Any]) -> AsyncClient:

@@ -3,13 +3,11 @@ The Sentinel backend against a real master, replica and three Sentinels: service
 cannot be found, and a failover in the middle of a stream of calls.
 """
 
-import pathlib
 import threading
 import time
 from typing import (
     Any,
     Dict,
-    Iterator,
     List,
     Set,
     Type,
@@ -32,6 +30,7 @@ from pysoa.common.transport.redis_gateway.backend.sentinel import SentinelRedisC
 from pysoa.common.transport.redis_gateway.server import RedisServerTransport
 from pysoa.common.types import ActionResponse
 from tests.redis.services import (
+    MASTER_NOT_FOUND,
     REQUEST_QUEUE_KEY,
     SERVICE,
     RecordingMetricsRecorder,
@@ -48,26 +47,6 @@ from tests.support.redis_processes import (
     free_port,
 )
 from tests.support.server_runner import ThreadedServer
-
-
-MASTER_NOT_FOUND = 'Cannot get connection: Master not found; gave up reloading master info after failover.'
-
-
-@pytest.fixture(scope='module')
-def stable_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelCluster]:
-    """A Sentinel cluster shared by the tests of this module that do not fail it over."""
-    cluster = SentinelCluster(pathlib.Path(tmp_path_factory.mktemp('stable-sentinel')))
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture
-def cluster(stable_cluster: SentinelCluster) -> SentinelCluster:
-    with stable_cluster.master.client() as connection:
-        connection.flushall()
-    return stable_cluster
 
 
 # Discovery and calls ------------------------------------------------------------------------------------------------
