@@ -19,6 +19,7 @@ import redis
 
 from pysoa.common.transport.errors import MessageReceiveTimeout
 from pysoa.common.transport.redis_gateway.backend.standard import StandardRedisClient
+from pysoa.common.transport.redis_gateway.client import RedisClientTransport
 from pysoa.common.transport.redis_gateway.server import RedisServerTransport
 from pysoa.server.server import Server
 from tests.redis.services import (
@@ -71,6 +72,13 @@ def _push_later(server: RedisServer, key: str, value: bytes, delay: float) -> th
     return thread
 
 
+def _pending_pop(backend: StandardRedisClient, timeout: int = 5) -> redis.Redis:
+    """The backend's client for ``QUEUE``, with a ``PING`` sent and a ``BLPOP`` of ``QUEUE`` left pending behind it."""
+    client = backend.get_connection(QUEUE)
+    backend.held_connections.execute_then_pop(client, PING, QUEUE, timeout)
+    return client
+
+
 @pytest.fixture
 def backend(redis_server: RedisServer) -> Iterator[StandardRedisClient]:
     backend = _backend(redis_server)
@@ -97,8 +105,7 @@ def test_the_command_replies_at_once_and_its_blpop_is_already_waiting(
 
 
 def test_other_commands_of_the_thread_go_through_while_a_blpop_is_pending(backend: StandardRedisClient) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
+    client = _pending_pop(backend)
 
     assert backend.held_connections.execute(client, 'PING') == b'PONG'
     backend.send_message_to_queue(client, OTHER_QUEUE, [b'other'], 60, 100)
@@ -109,8 +116,7 @@ def test_a_shorter_receive_timeout_ends_the_pending_blpop_without_losing_a_later
     redis_server: RedisServer,
     backend: StandardRedisClient,
 ) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 30)
+    client = _pending_pop(backend, timeout=30)
 
     assert backend.pop(client, QUEUE, 1) is None
 
@@ -124,8 +130,7 @@ def test_a_pending_blpop_that_timed_out_early_is_followed_by_one_for_the_rest_of
     redis_server: RedisServer,
     backend: StandardRedisClient,
 ) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 1)
+    client = _pending_pop(backend, timeout=1)
     pusher = _push_later(redis_server, QUEUE, b'after the first second', 1.5)
 
     assert backend.pop(client, QUEUE, 5) == b'after the first second'
@@ -136,8 +141,7 @@ def test_what_a_pending_blpop_took_is_received_after_a_reset(
     redis_server: RedisServer,
     backend: StandardRedisClient,
 ) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
+    client = _pending_pop(backend)
     with redis_server.client() as admin:
         admin.rpush(QUEUE, b'taken before the reset')
 
@@ -150,8 +154,7 @@ def test_a_pending_blpop_on_a_connection_redis_closed_is_replaced(
     redis_server: RedisServer,
     backend: StandardRedisClient,
 ) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
+    client = _pending_pop(backend)
     with redis_server.client() as admin:
         admin.client_kill_filter(_type='normal', skipme=True)
         admin.rpush(QUEUE, b'after the kill')
@@ -160,8 +163,7 @@ def test_a_pending_blpop_on_a_connection_redis_closed_is_replaced(
 
 
 def test_each_queue_keeps_its_own_pending_blpop(redis_server: RedisServer, backend: StandardRedisClient) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
+    client = _pending_pop(backend)
     backend.held_connections.execute_then_pop(client, PING, OTHER_QUEUE, 5)
     with redis_server.client() as admin:
         admin.rpush(QUEUE, b'first')
@@ -175,8 +177,7 @@ def test_taking_back_a_pending_blpop_returns_what_it_took(
     redis_server: RedisServer,
     backend: StandardRedisClient,
 ) -> None:
-    client = backend.get_connection(QUEUE)
-    backend.held_connections.execute_then_pop(client, PING, QUEUE, 5)
+    client = _pending_pop(backend)
     with redis_server.client() as admin:
         admin.rpush(QUEUE, b'taken')
 
@@ -269,6 +270,13 @@ def test_requests_to_two_services_of_one_redis_each_get_their_response(redis_ser
 # Server transport ---------------------------------------------------------------------------------------------------
 
 
+def _answer_a_first_request(transport: RedisServerTransport, client: RedisClientTransport) -> None:
+    client.send_request_message(1, {}, job_request(('echo', {})))
+    _request_id, meta, _body = transport.receive_request_message()
+    assert meta is not None
+    transport.send_response_message(1, meta, {'actions': []})
+
+
 def _server_transport(redis_server: RedisServer) -> RedisServerTransport:
     return RedisServerTransport(
         SERVICE,
@@ -280,11 +288,7 @@ def _server_transport(redis_server: RedisServer) -> RedisServerTransport:
 def test_a_server_handling_requests_on_demand_waits_only_when_asked(redis_server: RedisServer) -> None:
     transport = _server_transport(redis_server)
     client = client_transport(standard_kwargs(redis_server.port), peekable=True)
-    client.send_request_message(1, {}, job_request(('echo', {})))
-    _request_id, meta, _body = transport.receive_request_message()
-    assert meta is not None
-
-    transport.send_response_message(1, meta, {'actions': []})
+    _answer_a_first_request(transport, client)
     client.send_request_message(2, {}, job_request(('echo', {})))
 
     with redis_server.client() as admin:
@@ -298,11 +302,7 @@ def test_a_serving_server_starts_waiting_for_the_next_request_as_it_sends_a_resp
     transport = _server_transport(redis_server)
     client = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.start_receiving()
-    client.send_request_message(1, {}, job_request(('echo', {})))
-    _request_id, meta, _body = transport.receive_request_message()
-    assert meta is not None
-
-    transport.send_response_message(1, meta, {'actions': []})
+    _answer_a_first_request(transport, client)
     client.send_request_message(2, {}, job_request(('echo', {'second': True})))
 
     with redis_server.client() as admin:
@@ -315,10 +315,7 @@ def test_a_server_that_stops_serving_puts_back_the_request_its_early_wait_took(r
     transport = _server_transport(redis_server)
     client = client_transport(standard_kwargs(redis_server.port), peekable=True)
     transport.start_receiving()
-    client.send_request_message(1, {}, job_request(('echo', {})))
-    _request_id, meta, _body = transport.receive_request_message()
-    assert meta is not None
-    transport.send_response_message(1, meta, {'actions': []})
+    _answer_a_first_request(transport, client)
     client.send_request_message(2, {}, job_request(('echo', {'put back': True})))
     client.send_request_message(3, {}, job_request(('echo', {'next': True})))
 
@@ -326,3 +323,18 @@ def test_a_server_that_stops_serving_puts_back_the_request_its_early_wait_took(r
 
     another = _server_transport(redis_server)
     assert [another.receive_request_message().request_id for _ in range(2)] == [2, 3]
+
+
+def test_a_server_whose_early_wait_lost_its_connection_stops_without_error(redis_server: RedisServer) -> None:
+    transport = _server_transport(redis_server)
+    client = client_transport(standard_kwargs(redis_server.port), peekable=True)
+    transport.start_receiving()
+    _answer_a_first_request(transport, client)
+    with redis_server.client() as admin:
+        admin.client_kill_filter(_type='normal', skipme=True)
+
+    transport.stop_receiving()
+
+    client = client_transport(standard_kwargs(redis_server.port), peekable=True)
+    client.send_request_message(2, {}, job_request(('echo', {})))
+    assert _server_transport(redis_server).receive_request_message().request_id == 2
