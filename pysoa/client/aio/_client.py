@@ -134,8 +134,7 @@ class AsyncClient:
     Calls actions on services from asyncio code, with the configuration, calls, options, results and errors of
     :class:`pysoa.client.client.Client`: each ``call_*`` method is a coroutine returning what the synchronous method
     of the same name returns. Any number of calls may be awaited at once (from any number of tasks of the client's
-    event loop): they share one reply queue per service and one task receiving its responses, which hands each
-    response to the call awaiting it.
+    event loop): they share one reply queue per service, and each response is handed to the call awaiting it.
 
     Use it as an asynchronous context manager, or call :meth:`close`, to close its connections::
 

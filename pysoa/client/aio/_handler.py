@@ -1,6 +1,6 @@
 """
 One service as seen from an :class:`pysoa.client.aio.AsyncClient`: its transport and middleware, the calls waiting
-for a response, and the one task that receives every response and hands it to the call waiting for it.
+for a response, and how each response reaches the call waiting for it.
 """
 
 import asyncio
@@ -30,6 +30,7 @@ from pysoa.client.service_handler import InvalidJobResponseError
 from pysoa.client.settings import ClientSettings
 from pysoa.common._metrics import make_metrics_recorder
 from pysoa.common._wire import job_request_to_dict
+from pysoa.common.transport.base import ReceivedMessage
 from pysoa.common.transport.errors import (
     MessageReceiveError,
     MessageReceiveTimeout,
@@ -65,11 +66,13 @@ class AsyncServiceHandler:
     Sends requests to one service and receives all of its responses, through the configured middleware and
     transport. Created by :class:`pysoa.client.aio.AsyncClient` on the first call to the service.
 
-    Every request waiting for a response has a future, by request id. One task (started when a request is sent and
-    none runs, ending once no request has waited for :attr:`idle_receive_seconds`) receives every response on the
-    client's reply queue and resolves the future of its request. A response nobody waits for any more (its call timed
-    out or was cancelled) is dropped, with a warning on the logger ``pysoa.client.client`` and the metric
-    ``client.receive.error.unwanted_response``: request ids never repeat, so it cannot reach another call.
+    Every request waiting for a response has a future, by request id, resolved with the response when it arrives.
+    Without middleware, a transport that can (see ``AsyncClientTransport.listen``) hands each response to the handler
+    as it arrives. Otherwise one task (started when a request is sent and none runs, ending once no request has waited
+    for :attr:`idle_receive_seconds`) receives every response on the client's reply queue, through the middleware.
+    A response nobody waits for any more (its call timed out or was cancelled) is dropped, with a warning on the
+    logger ``pysoa.client.client`` and the metric ``client.receive.error.unwanted_response``: request ids never
+    repeat, so it cannot reach another call.
 
     :param service_name: The service's name.
     :param settings: The service's (validated) client settings.
@@ -108,12 +111,14 @@ class AsyncServiceHandler:
         self._send_request_stack = chain_middleware([m.async_request for m in self.middleware], base_send)
         self._get_response_stack = chain_middleware([m.async_response for m in self.middleware], base_receive)
 
-        # Without middleware, the handler calls the transport itself: one coroutine less per request and response.
+        # Without middleware, the handler calls the transport itself: one coroutine less per request, and, from a
+        # transport that can, each response as it arrives, with no receiving task.
         self._plain = not self.middleware
         self.request_counter = random.randint(1, 1000000)
         self._waiting: Dict[int, asyncio.Future[JobResponse]] = {}
         self._deadlines = Deadlines(self._time_out_one)
         self._receiver: Optional[asyncio.Task[None]] = None
+        self._pushed = self._plain and self.transport.listen(self)
         self._closed = False
 
     @property
@@ -158,7 +163,7 @@ class AsyncServiceHandler:
             loop = asyncio.get_running_loop()
             future = loop.create_future()
             self._waiting[request_id] = future
-            if self._receiver is None:
+            if self._receiver is None and not self._pushed:
                 self._receiver = loop.create_task(self._receive_responses())
         meta: Dict[str, Any] = {'client_version': list(self._client_version)}
         try:
@@ -205,7 +210,7 @@ class AsyncServiceHandler:
         self.request_counter += 1
         future = loop.create_future()
         self._waiting[request_id] = future
-        if self._receiver is None:
+        if self._receiver is None and not self._pushed:
             self._receiver = loop.create_task(self._receive_responses())
 
         def sent(error: Optional[BaseException]) -> None:
@@ -323,13 +328,34 @@ class AsyncServiceHandler:
         request_id, _meta, body = await self.transport.receive_response_message(receive_timeout_in_seconds)
         if body is None:
             return None, None
+        return request_id, self._job_response(request_id, body)
+
+    def _job_response(self, request_id: Any, body: Any) -> JobResponse:
         try:
-            return request_id, JobResponse(**body)
+            return JobResponse(**body)
         except TypeError as e:
             raise InvalidJobResponseError(
                 request_id,
                 f'Service {self.service_name} sent an invalid job response to request {request_id}: {e}',
             ) from e
+
+    def response_received(self, message: ReceivedMessage) -> None:
+        """A response from a transport that hands them over as they arrive (see ``AsyncClientTransport.listen``)."""
+        request_id, _meta, body = message
+        try:
+            response = self._job_response(request_id, body)
+        except InvalidJobResponseError as e:
+            self._resolve(request_id, e)
+        else:
+            self._resolve(request_id, response)
+
+    def receive_failed(self, error: PySOATransportError) -> None:
+        """Receiving failed, as a transport that hands responses over as they arrive tells it."""
+        failed_id = getattr(error, 'request_id', None)
+        if failed_id is not None:
+            self._resolve(failed_id, error)
+        else:
+            self._fail_all(error)
 
     async def _receive_responses(self) -> None:
         """

@@ -9,6 +9,7 @@ from typing import (
     Callable,
     Dict,
     Optional,
+    Protocol,
     Type,
 )
 
@@ -20,14 +21,35 @@ from pysoa.common.transport.base import (
     ClientTransport,
     ReceivedMessage,
 )
-from pysoa.common.transport.errors import MessageReceiveTimeout
+from pysoa.common.transport.errors import (
+    MessageReceiveTimeout,
+    PySOATransportError,
+)
 
 
 __all__ = (
     'ASYNC_TRANSPORTS',
     'AsyncClientTransport',
+    'ResponseListener',
     'async_transport_class',
 )
+
+
+class ResponseListener(Protocol):
+    """What a transport hands responses to as they arrive (see :meth:`AsyncClientTransport.listen`)."""
+
+    @property
+    def waiting(self) -> int:
+        """How many responses are awaited: the transport receives while this is not 0."""
+
+    def response_received(self, message: ReceivedMessage) -> None:
+        """A response arrived (its body as the server sent it: a job response's dict, if the server is sound)."""
+
+    def receive_failed(self, error: PySOATransportError) -> None:
+        """
+        Receiving failed: for one request only if ``error`` has a ``request_id`` attribute (its response expired),
+        else for every response awaited.
+        """
 
 
 class AsyncClientTransport(abc.ABC):
@@ -111,6 +133,16 @@ class AsyncClientTransport(abc.ABC):
         without client middleware uses it, so that it waits for nothing but its response. Return ``False`` if the
         request was not sent (the default: the transport cannot do this); the client then awaits
         :meth:`send_request_message`.
+        """
+        return False
+
+    def listen(self, listener: ResponseListener) -> bool:
+        """
+        Optional: from now on, hand every response to ``listener`` as it arrives, instead of waiting for
+        :meth:`receive_response_message` (which is not called again). The transport receives whenever
+        ``listener.waiting`` is not 0 after it sends a request, until it is 0. A client without middleware uses it,
+        so that a response reaches its caller with no receiving task in between. Return ``False`` if the transport
+        cannot (the default): the client then calls :meth:`receive_response_message`.
         """
         return False
 
