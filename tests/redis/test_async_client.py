@@ -1,7 +1,9 @@
 """
 The AsyncClient over a real Redis (standard backend), against servers of this project in threads and processes: it
 speaks the synchronous transport's wire (queue names, frames, expiry, capacity checks, chunked responses), many calls
-share one reply queue and one receiving connection, and it recovers from lost connections and scripts Redis forgot.
+share one reply queue and one receiving connection, each response reaches its call with no receiving task (without
+middleware), a lone call sends its request with the wait for its response, and it recovers from lost connections and
+scripts Redis forgot.
 """
 
 import asyncio
@@ -20,13 +22,20 @@ import pytest
 from pysoa.client.aio import AsyncClient
 from pysoa.client.client import Client
 from pysoa.client.errors import CallActionError
+from pysoa.common._wire import job_request_to_dict
 from pysoa.common.transport.errors import (
+    MessageReceiveError,
     MessageReceiveTimeout,
     MessageSendError,
     MessageTooLarge,
 )
+from pysoa.common.transport.redis_gateway._async_client import AsyncRedisClientTransport
 from pysoa.common.transport.redis_gateway._framing import parse_frame
 from pysoa.common.transport.redis_gateway.core import UndeliverableMessageError
+from pysoa.common.types import (
+    ActionRequest,
+    JobRequest,
+)
 from tests.redis.services import (
     REQUEST_QUEUE_KEY,
     SERVER_CLASS_PATH,
@@ -46,7 +55,12 @@ from tests.support.server_runner import (
     ServerProcess,
     ThreadedServer,
 )
-from tests.unit.client_aio.support import run_async
+from tests.unit.client_aio.support import (
+    MODULE as SUPPORT_MODULE,
+)
+from tests.unit.client_aio.support import (
+    run_async,
+)
 
 
 def async_client(redis_server: RedisServer, **transport_kwargs: Any) -> AsyncClient:
@@ -58,6 +72,13 @@ def queued_requests(redis_server: RedisServer) -> List[Dict[str, Any]]:
     with redis_server.client() as connection:
         frames = connection.lrange(REQUEST_QUEUE_KEY, 0, -1)
     return [msgpack.unpackb(parse_frame(frame).payload, raw=False) for frame in frames]
+
+
+def client_connections(redis_server: RedisServer) -> Dict[str, Dict[str, Any]]:
+    """Every client connection to the Redis but the one asking, by the last command it ran."""
+    with redis_server.client() as connection:
+        me = connection.client_id()
+        return {c['cmd']: c for c in connection.client_list() if int(c['id']) != me}
 
 
 @pytest.fixture
@@ -384,3 +405,115 @@ async def test_ten_thousand_calls_can_wait_at_once_on_one_client(redis_server: R
 
         assert [r.body['n'] for r in responses] == list(range(10000))
         assert client.handlers[SERVICE].waiting == 0
+
+
+# How responses reach their calls ------------------------------------------------------------------------------------
+
+
+@run_async
+async def test_responses_reach_their_calls_with_no_receiving_task(redis_server: RedisServer) -> None:
+    tasks_before = asyncio.all_tasks()
+    async with async_client(redis_server) as client:
+        await client.send_request(SERVICE, [{'action': 'echo'}], suppress_response=True)  # connects
+        calls = [asyncio.ensure_future(client.call_action(SERVICE, 'echo', {'n': n})) for n in range(20)]
+        await asyncio.to_thread(wait_for, lambda: len(queued_requests(redis_server)) == 21, 10, 'the requests')
+        tasks_while_waiting = asyncio.all_tasks() - tasks_before - set(calls)
+
+        with ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_server.port))):
+            responses = await asyncio.gather(*calls)
+
+    assert tasks_while_waiting == set()
+    assert [r.body['n'] for r in responses] == list(range(20))
+
+
+@run_async
+async def test_a_lone_call_sends_its_request_with_the_wait_for_its_response(
+    redis_server: RedisServer,
+    threaded_server: ThreadedServer,
+) -> None:
+    async with async_client(redis_server) as client:
+        await client.call_action(SERVICE, 'echo', {'n': 0})
+        # The first call connected twice: to send requests (its last command the enqueue script), and to wait on the
+        # reply queue. Closing the first shows that the calls after it do not need it.
+        with redis_server.client() as connection:
+            connection.client_kill_filter(_id=client_connections(redis_server)['evalsha']['id'])
+            before = connection.info('stats')['total_connections_received']
+
+            responses = [await client.call_action(SERVICE, 'echo', {'n': n}) for n in range(1, 6)]
+
+            assert connection.info('stats')['total_connections_received'] == before
+    assert [r.body['n'] for r in responses] == [1, 2, 3, 4, 5]
+
+
+@run_async
+async def test_a_failed_wait_on_the_reply_queue_is_tried_again_on_a_new_connection(redis_server: RedisServer) -> None:
+    async with async_client(redis_server) as client:
+        call = asyncio.ensure_future(client.call_action(SERVICE, 'echo', {'n': 1}, timeout=20))
+        await asyncio.to_thread(wait_for, lambda: 'blmpop' in client_connections(redis_server), 10, 'the wait')
+        with redis_server.client() as connection:
+            connection.client_kill_filter(_id=client_connections(redis_server)['blmpop']['id'])
+        await asyncio.to_thread(wait_for, lambda: 'blmpop' in client_connections(redis_server), 10, 'a new wait')
+
+        with ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_server.port))):
+            response = await call
+
+    assert response.body == {'n': 1}
+
+
+@run_async
+async def test_waiting_calls_fail_with_a_receive_error_when_the_wait_on_the_reply_queue_fails_twice(
+    redis_server: RedisServer,
+    threaded_server: ThreadedServer,
+) -> None:
+    async with async_client(redis_server) as client:
+        await client.call_action(SERVICE, 'echo')
+        reply_queue_key = 'pysoa:' + client.handlers[SERVICE].transport.reply_queue_name  # type: ignore[attr-defined]
+        with redis_server.client() as connection:
+            connection.set(reply_queue_key, 'not a list')
+        started = time.monotonic()
+
+        with pytest.raises(MessageReceiveError, match='Unknown error receiving message for service') as raised:
+            await client.call_action(SERVICE, 'echo', timeout=20)
+
+    assert 'WRONGTYPE' in str(raised.value.args)
+    assert time.monotonic() - started < 10
+
+
+@run_async
+async def test_calls_through_client_middleware_receive_their_responses_through_it(
+    redis_server: RedisServer,
+    threaded_server: ThreadedServer,
+) -> None:
+    settings = client_settings(standard_kwargs(redis_server.port))
+    settings['middleware'] = [{'path': f'{SUPPORT_MODULE}:AsyncTrailMiddleware', 'kwargs': {'name': 'trail'}}]
+    async with AsyncClient({SERVICE: settings}) as client:
+        responses = await asyncio.gather(*(client.call_actions(SERVICE, [{'action': 'echo'}]) for _ in range(20)))
+
+    assert [r.context['trail'] for r in responses] == [['trail']] * 20
+
+
+@run_async
+async def test_a_response_that_comes_after_a_receive_timed_out_is_the_next_one_received(
+    redis_server: RedisServer,
+) -> None:
+    transport = AsyncRedisClientTransport(SERVICE, RecordingMetricsRecorder(), **standard_kwargs(redis_server.port))
+    try:
+        job = JobRequest(
+            control={'continue_on_error': False},
+            context={'correlation_id': 'late', 'switches': []},
+            actions=[ActionRequest('echo', {'late': True})],
+        )
+        body = job_request_to_dict(job)
+        await transport.send_request_message(7, {}, body)
+        with pytest.raises(MessageReceiveTimeout):
+            await transport.receive_response_message(1)
+
+        with ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_server.port))):
+            request_id, _meta, response = await transport.receive_response_message(10)
+    finally:
+        await transport.close()
+
+    assert request_id == 7
+    assert response is not None, 'a response'
+    assert response['errors'] == [], response
+    assert response['actions'][0]['body'] == {'late': True}
