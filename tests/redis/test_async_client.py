@@ -18,6 +18,7 @@ from typing import (
 
 import msgpack
 import pytest
+import uvloop
 
 from pysoa.client.aio import AsyncClient
 from pysoa.client.client import Client
@@ -314,14 +315,6 @@ async def test_responses_waiting_together_are_taken_off_the_reply_queue_in_one_c
     assert commands['cmdstat_blmpop']['calls'] <= 3
 
 
-@pytest.fixture(scope='module')
-def redis_without_blmpop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A Redis whose BLMPOP is disabled, as on the Redis versions before 7."""
-    server = RedisServer(tmp_path_factory.mktemp('redis-no-blmpop'), free_port(), ['rename-command BLMPOP ""']).start()
-    yield server
-    server.stop()
-
-
 @run_async
 async def test_without_blmpop_responses_are_taken_with_lpop_and_blpop(redis_without_blmpop: RedisServer) -> None:
     with ThreadedServer(RedisTestServer, server_settings(standard_kwargs(redis_without_blmpop.port))):
@@ -517,3 +510,17 @@ async def test_a_response_that_comes_after_a_receive_timed_out_is_the_next_one_r
     assert response is not None, 'a response'
     assert response['errors'] == [], response
     assert response['actions'][0]['body'] == {'late': True}
+
+
+def test_calls_work_on_the_uvloop_event_loop(redis_server: RedisServer, threaded_server: ThreadedServer) -> None:
+    async def calls() -> List[Any]:
+        async with async_client(redis_server) as client:
+            one_by_one = [(await client.call_action(SERVICE, 'echo', {'n': n})).body['n'] for n in range(5)]
+            together = await asyncio.gather(*(client.call_action(SERVICE, 'echo', {'n': n}) for n in range(50)))
+            return [one_by_one, [r.body['n'] for r in together], type(asyncio.get_running_loop()).__module__]
+
+    one_by_one, together, loop_module = uvloop.run(asyncio.wait_for(calls(), 60))
+
+    assert loop_module.startswith('uvloop')
+    assert one_by_one == list(range(5))
+    assert together == list(range(50))
