@@ -1,8 +1,10 @@
 """
 The Redis gateway transport against a Redis that accepts only TLS connections from one ACL user: calls work with the
-right connection arguments, and wrong credentials fail promptly with a transport error.
+right connection arguments (from the synchronous client, and from the AsyncClient on either event loop), and wrong
+credentials fail promptly with a transport error.
 """
 
+import asyncio
 import time
 from typing import (
     Any,
@@ -12,7 +14,9 @@ from typing import (
 )
 
 import pytest
+import uvloop
 
+from pysoa.client.aio import AsyncClient
 from pysoa.common.transport.errors import (
     MessageReceiveError,
     MessageSendError,
@@ -28,6 +32,7 @@ from tests.redis.services import (
     SERVICE,
     RecordingMetricsRecorder,
     RedisTestServer,
+    client_settings,
     client_transport,
     job_request,
     make_client,
@@ -84,6 +89,27 @@ def test_calls_succeed_over_tls_as_the_acl_user(tls_server: RedisServer, tls_fil
         )
 
     assert [r.body for r in responses] == [{'i': i} for i in range(3)]
+    assert server.errors == []
+
+
+@pytest.mark.parametrize('event_loop', ['asyncio', 'uvloop'])
+def test_async_client_calls_succeed_over_tls_as_the_acl_user(
+    tls_server: RedisServer,
+    tls_files: TlsFiles,
+    event_loop: str,
+) -> None:
+    kwargs = _tls_kwargs(tls_server, tls_files)
+
+    async def calls() -> List[Any]:
+        async with AsyncClient({SERVICE: client_settings(kwargs)}) as client:
+            first = await client.call_action(SERVICE, 'echo', {'i': -1}, timeout=10)
+            rest = await asyncio.gather(*(client.call_action(SERVICE, 'echo', {'i': i}, timeout=10) for i in range(20)))
+            return [first.body, *(r.body for r in rest)]
+
+    with ThreadedServer(RedisTestServer, server_settings(kwargs)) as server:
+        bodies = (uvloop.run if event_loop == 'uvloop' else asyncio.run)(calls())
+
+    assert bodies == [{'i': i} for i in range(-1, 20)]
     assert server.errors == []
 
 

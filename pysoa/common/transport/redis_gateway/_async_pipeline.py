@@ -52,19 +52,33 @@ def settle(future: 'asyncio.Future[Any]', outcome: Any) -> None:
         future.set_result(outcome)
 
 
-class RespProtocol(asyncio.Protocol):
+#: How long closing a connection waits for the event loop to close it (over TLS, the closing handshake), at most.
+CLOSE_SECONDS = 1.0
+
+#: The bytes read from a connection at most at once, into a buffer the connection keeps: asyncio's default for a
+#: plain protocol allocates 256 KiB for every read.
+READ_BUFFER_BYTES = 65536
+
+
+class RespProtocol(asyncio.BufferedProtocol):
     """
     The replies of one connection, parsed as they arrive and handed, in order, to the targets of the commands written.
     When the connection is lost, every command still owed a reply gets a ``redis.ConnectionError``.
 
-    Made by :meth:`adopt`, from a connection redis-py has made.
+    Made by :meth:`adopt`, from a connection redis-py has made. The event loop reads into the protocol's own buffer
+    (:meth:`get_buffer`, :meth:`buffer_updated`); a loop that hands it bytes instead calls :meth:`data_received`.
     """
 
     def __init__(self, connection: AbstractConnection, transport: asyncio.Transport) -> None:
         self._connection = connection
         self._transport = transport
         self._reader = hiredis.Reader(protocolError=redis.InvalidResponse, replyError=BaseParser.parse_error)
+        self._buffer = bytearray(READ_BUFFER_BYTES)
+        # A view, not the bytearray: the TLS layer fills the rest of the buffer through slices of it.
+        self._buffer_view = memoryview(self._buffer)
         self._targets: Deque[ReplyTarget] = collections.deque()
+        self._transport_gone = False
+        self._gone: Optional[asyncio.Future[None]] = None
         self.lost: Optional[BaseException] = None
         """Why the connection is gone (``None`` while it is usable)."""
 
@@ -104,9 +118,19 @@ class RespProtocol(asyncio.Protocol):
         self._transport.writelines(commands)
         self._targets.extend(targets)
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._reader.feed(self._buffer, 0, nbytes)  # type: ignore[arg-type]  # any buffer; its stub says bytes
+        self._hand_out_replies()
+
     def data_received(self, data: bytes) -> None:
+        self._reader.feed(data)
+        self._hand_out_replies()
+
+    def _hand_out_replies(self) -> None:
         reader = self._reader
-        reader.feed(data)
         targets = self._targets
         while True:
             try:
@@ -126,6 +150,13 @@ class RespProtocol(asyncio.Protocol):
                 _logger.exception('Handling a reply from Redis failed')
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._transport_gone = True
+        gone = self._gone
+        if gone is not None and not gone.done():
+            gone.set_result(None)
+        self._fail_owed(exc)
+
+    def _fail_owed(self, exc: Optional[Exception]) -> None:
         if self.lost is None:
             self.lost = exc or redis.ConnectionError('Redis closed the connection')
         targets, self._targets = self._targets, collections.deque()
@@ -150,10 +181,19 @@ class RespProtocol(asyncio.Protocol):
         self.abort(error)
 
     async def close(self) -> None:
-        """Close the connection; the commands still owed a reply fail."""
-        await _disconnect(self._connection)
-        if self.lost is None:  # what connection_lost says, at once (it is called later, or never if closed already)
-            self.connection_lost(None)
+        """
+        Close the connection, and wait until the event loop has closed it (over TLS, the closing handshake; at most
+        :data:`CLOSE_SECONDS`, then it is cut); the commands still owed a reply fail.
+        """
+        if not self._transport_gone:
+            self._gone = gone = asyncio.get_running_loop().create_future()
+            await _disconnect(self._connection)
+            try:
+                await asyncio.wait_for(gone, CLOSE_SECONDS)
+            except asyncio.TimeoutError:
+                self._transport.abort()
+                await asyncio.sleep(0)  # the loop's last step of closing it
+        self._fail_owed(None)
 
 
 async def _disconnect(connection: AbstractConnection) -> None:
