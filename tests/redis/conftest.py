@@ -40,6 +40,14 @@ def sentinel_cluster(tmp_path: pathlib.Path) -> Iterator[SentinelCluster]:
 
 
 @pytest.fixture(scope='session')
+def redis_without_blmpop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis whose BLMPOP is disabled, as on the Redis versions before 7."""
+    server = RedisServer(tmp_path_factory.mktemp('redis-no-blmpop'), free_port(), ['rename-command BLMPOP ""']).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     return make_tls_files(tmp_path_factory.mktemp('tls'))
 

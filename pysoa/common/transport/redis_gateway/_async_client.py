@@ -327,7 +327,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 await asyncio.sleep(delay)
             except (redis.RedisError, OSError) as e:
                 self._counter('send.error.unknown').increment()
-                _logger.warning('Error sending message for service %s: %r', self.service_name, e)
+                _logger.warning('Error sending message for service %s: %s: %s', self.service_name, type(e).__name__, e)
                 raise MessageSendError(
                     f'Unknown error sending message for service {self.service_name}',
                     type(e).__name__,

@@ -160,7 +160,7 @@ class RespProtocol(asyncio.BufferedProtocol):
         if self.lost is None:
             self.lost = exc or redis.ConnectionError('Redis closed the connection')
         targets, self._targets = self._targets, collections.deque()
-        error = redis.ConnectionError(f'The connection to Redis failed: {self.lost!r}')
+        error = redis.ConnectionError(f'The connection to Redis failed: {type(self.lost).__name__}: {self.lost}')
         for target in targets:
             try:
                 target(error)

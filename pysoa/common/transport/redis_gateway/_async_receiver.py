@@ -225,7 +225,12 @@ class ResponseReceiver:
         self.pipeline.drop_connection(error if isinstance(error, Exception) else redis.ConnectionError(repr(error)))
         self._failures += 1
         if self._failures == 1:
-            _logger.info('Waiting for responses from service %s failed; trying again: %r', self.service_name, error)
+            _logger.info(
+                'Waiting for responses from service %s failed; trying again: %s: %s',
+                self.service_name,
+                type(error).__name__,
+                error,
+            )
             return True
         self._failures = 0
         self._counter('receive.error.unknown').increment()
