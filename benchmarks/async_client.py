@@ -7,7 +7,19 @@ standalone service with two forked workers (``round_trip_service --fork 2``), in
   client process's CPU time per call;
 - pending: 10,000 ``call_action`` tasks started at once on one ``AsyncClient``, all waiting together; whether every one
   got its own answer;
-- sequential: one call at a time, each timed alone, with either client; the median (p50) latency.
+- sequential: one call at a time, each timed alone, with either client; the median (p50) latency;
+- on uvloop: the concurrent and the sequential AsyncClient rows again, the same code run by ``uvloop.run`` instead of
+  ``asyncio.run``;
+- the event loop floor: one Redis ``PING`` round trip at a time against the same redis-server (not the service), from
+  a blocking socket, from an asyncio protocol reading into its own buffer (as the AsyncClient's connections do) on the
+  default event loop, and from the same protocol on uvloop; p50 latency and CPU per round trip.
+
+Why the last two: a blocking call returns from ``recv`` as soon as its reply arrives, while a coroutine waits for its
+event loop to wake up, find the socket readable, run the protocol's callback and resume the task. That wake-up is the
+event loop's cost, not the library's, and any asyncio code pays it on every round trip. The PING rows measure it in
+the same run (asyncio minus socket, uvloop minus socket), so that a gap between the two clients' sequential latency
+can be split into what the AsyncClient adds and what the event loop costs; the uvloop rows show the same AsyncClient
+on a loop whose wake-ups cost less.
 
 Every client runs in a process of its own (this script, in a worker role), so that its CPU time is its own. The rows
 of a round run one at a time, in an order rotated from round to round, and the summary gives medians over rounds.
@@ -18,20 +30,27 @@ of a round run one at a time, in an order rotated from round to round, and the s
 
 import argparse
 import asyncio
+import importlib.metadata
+import importlib.util
 import json
 import os
 import pathlib
+import socket
 import statistics
 import sys
 import threading
 import time
 from typing import (
     Any,
+    Awaitable,
     Callable,
+    Coroutine,
     Dict,
     List,
     Optional,
     Sequence,
+    TypeVar,
+    cast,
 )
 
 from benchmark_harness import (
@@ -57,7 +76,35 @@ SERVICE_READY = 'round_trip_bench ready'
 REDIS_PORT_VARIABLE = 'ROUND_TRIP_BENCH_REDIS_PORT'
 ACTION = 'echo'
 
-ROWS = ('async_concurrent', 'sync_threads', 'async_sequential', 'sync_sequential')
+ROWS = (
+    'async_concurrent',
+    'sync_threads',
+    'async_sequential',
+    'sync_sequential',
+    'uvloop_concurrent',
+    'uvloop_sequential',
+    'ping_socket',
+    'ping_asyncio',
+    'ping_uvloop',
+)
+CONCURRENT_ROWS = ('async_concurrent', 'sync_threads', 'uvloop_concurrent')
+
+# The main table: (row label, AsyncClient row, Client row, figure, format). The first four rows are the original table.
+COMPARISONS = (
+    ('concurrent calls/s', 'async_concurrent', 'sync_threads', 'calls_per_second', '.0f'),
+    ('concurrent client CPU per call (us)', 'async_concurrent', 'sync_threads', 'cpu_us', '.1f'),
+    ('sequential p50 latency (us)', 'async_sequential', 'sync_sequential', 'p50_us', '.0f'),
+    ('sequential client CPU per call (us)', 'async_sequential', 'sync_sequential', 'cpu_us', '.1f'),
+    ('sequential p50 latency on uvloop (us)', 'uvloop_sequential', 'sync_sequential', 'p50_us', '.0f'),
+    ('sequential client CPU per call on uvloop (us)', 'uvloop_sequential', 'sync_sequential', 'cpu_us', '.1f'),
+    ('concurrent calls/s on uvloop', 'uvloop_concurrent', 'sync_threads', 'calls_per_second', '.0f'),
+    ('concurrent client CPU per call on uvloop (us)', 'uvloop_concurrent', 'sync_threads', 'cpu_us', '.1f'),
+)
+
+PING = b'*1\r\n$4\r\nPING\r\n'  # PING as a RESP array of one bulk string, as redis-cli sends it
+PONG = b'+PONG\r\n'
+
+_T = TypeVar('_T')
 
 
 # Workers: each runs in a process of its own and prints one JSON object ----------------------------------------------
@@ -86,7 +133,22 @@ def _check(body: Any, i: int) -> None:
         raise AssertionError(f'{ACTION}({i}) returned {body!r}')
 
 
-def worker_async_concurrent(port: int, concurrency: int, seconds: float, warmup: int) -> Dict[str, Any]:
+def _run_on(event_loop: str, main: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``main`` to its end on a new event loop: asyncio's default (``asyncio.run``) or uvloop's (``uvloop.run``)."""
+    if event_loop == 'uvloop':
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
+
+
+def worker_async_concurrent(
+    port: int,
+    concurrency: int,
+    seconds: float,
+    warmup: int,
+    event_loop: str,
+) -> Dict[str, Any]:
     """``concurrency`` coroutines on one loop and one AsyncClient, each calling back to back for ``seconds``."""
     from round_trip_service import (
         SERVICE_NAME,
@@ -118,7 +180,7 @@ def worker_async_concurrent(port: int, concurrency: int, seconds: float, warmup:
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
         return {'calls': sum(counts), 'elapsed': elapsed, 'cpu': cpu}
 
-    return asyncio.run(run())
+    return _run_on(event_loop, run())
 
 
 def worker_sync_threads(port: int, threads: int, seconds: float, warmup: int) -> Dict[str, Any]:
@@ -211,7 +273,17 @@ def worker_async_pending(port: int, pending: int) -> Dict[str, Any]:
     return asyncio.run(run())
 
 
+def _latency_figures(latencies: List[int], cpu: float) -> Dict[str, Any]:
+    return {
+        'calls': len(latencies),
+        'p50_us': statistics.median(latencies) / 1000,
+        'mean_us': statistics.mean(latencies) / 1000,
+        'cpu': cpu,
+    }
+
+
 def _latencies(call: Callable[[int], None], calls: int, warmup: int) -> Dict[str, Any]:
+    """``warmup`` untimed calls, then ``calls`` calls one at a time, each timed alone; CPU time over the timed ones."""
     for i in range(warmup):
         call(i)
     latencies = []
@@ -221,12 +293,21 @@ def _latencies(call: Callable[[int], None], calls: int, warmup: int) -> Dict[str
         call(i)
         latencies.append(time.perf_counter_ns() - started)
     cpu = time.process_time() - cpu_started
-    return {
-        'calls': calls,
-        'p50_us': statistics.median(latencies) / 1000,
-        'mean_us': statistics.mean(latencies) / 1000,
-        'cpu': cpu,
-    }
+    return _latency_figures(latencies, cpu)
+
+
+async def _async_latencies(call: Callable[[int], Awaitable[None]], calls: int, warmup: int) -> Dict[str, Any]:
+    """``_latencies`` for a coroutine function: every call awaited before the next one starts."""
+    for i in range(warmup):
+        await call(i)
+    latencies = []
+    cpu_started = time.process_time()
+    for i in range(calls):
+        started = time.perf_counter_ns()
+        await call(i)
+        latencies.append(time.perf_counter_ns() - started)
+    cpu = time.process_time() - cpu_started
+    return _latency_figures(latencies, cpu)
 
 
 def worker_sync_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
@@ -245,7 +326,7 @@ def worker_sync_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]
     return _latencies(call, calls, warmup)
 
 
-def worker_async_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
+def worker_async_sequential(port: int, calls: int, warmup: int, event_loop: str) -> Dict[str, Any]:
     from round_trip_service import (
         SERVICE_NAME,
         request_body,
@@ -255,24 +336,96 @@ def worker_async_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any
 
     async def run() -> Dict[str, Any]:
         async with AsyncClient(_client_config(port)) as client:
-            for i in range(warmup):
-                _check((await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))).body, i)
-            latencies = []
-            cpu_started = time.process_time()
-            for i in range(calls):
-                started = time.perf_counter_ns()
-                response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
-                latencies.append(time.perf_counter_ns() - started)
-                _check(response.body, i)
-            cpu = time.process_time() - cpu_started
-        return {
-            'calls': calls,
-            'p50_us': statistics.median(latencies) / 1000,
-            'mean_us': statistics.mean(latencies) / 1000,
-            'cpu': cpu,
-        }
 
-    return asyncio.run(run())
+            async def call(i: int) -> None:
+                response = await client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
+                _check(response.body, i)
+
+            return await _async_latencies(call, calls, warmup)
+
+    return _run_on(event_loop, run())
+
+
+# The event loop floor: one Redis PING round trip, straight to redis-server --------------------------------------------
+
+
+def worker_ping_socket(port: int, calls: int, warmup: int) -> Dict[str, Any]:
+    """PING round trips over a blocking socket: the least a Redis round trip costs from Python."""
+    with socket.create_connection(('127.0.0.1', port)) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def ping(_i: int) -> None:
+            connection.sendall(PING)
+            reply = b''
+            while len(reply) < len(PONG):
+                received = connection.recv(len(PONG) - len(reply))
+                if not received:
+                    raise ConnectionError('redis-server closed the connection')
+                reply += received
+            if reply != PONG:
+                raise AssertionError(f'PING returned {reply!r}')
+
+        return _latencies(ping, calls, warmup)
+
+
+class _PingProtocol(asyncio.BufferedProtocol):
+    """
+    A Redis connection that writes PING and settles a future once ``+PONG\\r\\n`` has arrived: the least a Redis
+    round trip costs a coroutine, one wake-up of the event loop per reply. The loop reads into the protocol's own
+    buffer, as it does for the AsyncClient's connections (a plain protocol gets a new 256 KiB bytes for every read).
+    """
+
+    def __init__(self) -> None:
+        self.transport: Optional[asyncio.Transport] = None
+        self.reply = b''
+        self.buffer = memoryview(bytearray(4096))
+        self.waiter: Optional[asyncio.Future[bytes]] = None
+        self.lost: Optional[BaseException] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, though they have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.get_extra_info('socket').setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.buffer[:nbytes]))
+
+    def data_received(self, data: bytes) -> None:
+        self.reply += data
+        if len(self.reply) >= len(PONG) and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(self.reply)
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self.lost = exc or ConnectionError('redis-server closed the connection')
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(self.lost)
+
+    async def ping(self) -> None:
+        if self.lost is not None:
+            raise self.lost
+        assert self.transport is not None
+        self.reply = b''
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(PING)
+        reply = await self.waiter
+        if reply != PONG:
+            raise AssertionError(f'PING returned {reply!r}')
+
+
+def worker_ping_async(port: int, calls: int, warmup: int, event_loop: str) -> Dict[str, Any]:
+    """PING round trips from an asyncio protocol, one at a time, on the event loop named."""
+
+    async def run() -> Dict[str, Any]:
+        transport, protocol = await asyncio.get_running_loop().create_connection(_PingProtocol, '127.0.0.1', port)
+        try:
+            return await _async_latencies(lambda _i: protocol.ping(), calls, warmup)
+        finally:
+            transport.close()
+
+    return _run_on(event_loop, run())
 
 
 def run_worker(argv: Sequence[str]) -> None:
@@ -288,16 +441,21 @@ def run_worker(argv: Sequence[str]) -> None:
     arguments = parser.parse_args(argv)
     sys.path[:0] = [str(REPO_ROOT), str(HERE)]
     role, port = arguments.role, arguments.port
-    if role == 'async_concurrent':
-        result = worker_async_concurrent(port, arguments.concurrency, arguments.seconds, arguments.warmup)
+    event_loop = 'uvloop' if 'uvloop' in role else 'asyncio'
+    if role in ('async_concurrent', 'uvloop_concurrent'):
+        result = worker_async_concurrent(port, arguments.concurrency, arguments.seconds, arguments.warmup, event_loop)
     elif role == 'sync_threads':
         result = worker_sync_threads(port, arguments.threads, arguments.seconds, arguments.warmup)
     elif role == 'async_pending':
         result = worker_async_pending(port, arguments.pending)
-    elif role == 'async_sequential':
-        result = worker_async_sequential(port, arguments.calls, arguments.warmup)
-    else:
+    elif role in ('async_sequential', 'uvloop_sequential'):
+        result = worker_async_sequential(port, arguments.calls, arguments.warmup, event_loop)
+    elif role == 'sync_sequential':
         result = worker_sync_sequential(port, arguments.calls, arguments.warmup)
+    elif role == 'ping_socket':
+        result = worker_ping_socket(port, arguments.calls, arguments.warmup)
+    else:
+        result = worker_ping_async(port, arguments.calls, arguments.warmup, event_loop)
     print(json.dumps(result))
 
 
@@ -362,6 +520,8 @@ def _worker(role: str, arguments: argparse.Namespace, port: int, work_dir: pathl
 
 
 def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_dir: pathlib.Path) -> Dict[str, Any]:
+    if importlib.util.find_spec('uvloop') is None:
+        raise BenchmarkError(f'uvloop is not installed for {sys.executable} (pip install uvloop)')
     load_before = load_average()
     progress = Progress(3 + arguments.rounds * len(ROWS))
     progress.step('starting redis-server')
@@ -386,6 +546,8 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     progress.step(f'{arguments.pending} calls pending at once')
     redis_server.client().flushall()
     pending = _worker('async_pending', arguments, redis_server.port, work_dir)
+    environment = run_environment(redis_server, load_before)
+    environment['uvloop_version'] = importlib.metadata.version('uvloop')
 
     return {
         'settings': {
@@ -400,7 +562,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
                 'warmup',
             )
         },
-        'environment': run_environment(redis_server, load_before),
+        'environment': environment,
         'rounds': rounds,
         'pending': pending,
     }
@@ -410,7 +572,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
 
 
 def _figures(result: Dict[str, Any], row: str) -> Dict[str, float]:
-    if row in ('async_concurrent', 'sync_threads'):
+    if row in CONCURRENT_ROWS:
         cpu_us = result['cpu'] / result['calls'] * 1e6
         return {'calls_per_second': result['calls'] / result['elapsed'], 'cpu_us': cpu_us}
     return {'p50_us': result['p50_us'], 'cpu_us': result['cpu'] / result['calls'] * 1e6}
@@ -421,6 +583,29 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
     for row in ROWS:
         per_round = [_figures(results[row], row) for results in outcome['rounds']]
         medians[row] = {name: statistics.median(f[name] for f in per_round) for name in per_round[0]}
+    comparisons = {
+        label: {
+            'async_row': async_row,
+            'sync_row': sync_row,
+            'figure': figure,
+            'async': medians[async_row][figure],
+            'sync': medians[sync_row][figure],
+            'async_over_sync': medians[async_row][figure] / medians[sync_row][figure],
+        }
+        for label, async_row, sync_row, figure, _ in COMPARISONS
+    }
+    socket_floor = medians['ping_socket']
+    floor = {
+        'socket': socket_floor,
+        'asyncio': medians['ping_asyncio'],
+        'uvloop': medians['ping_uvloop'],
+        **{
+            f'{loop}_minus_socket': {
+                figure: medians[f'ping_{loop}'][figure] - socket_floor[figure] for figure in ('p50_us', 'cpu_us')
+            }
+            for loop in ('asyncio', 'uvloop')
+        },
+    }
     concurrent_async, concurrent_sync = medians['async_concurrent'], medians['sync_threads']
     pending = outcome['pending']
     goals = {
@@ -431,8 +616,11 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
         ),
         'sequential p50: async at most sync': medians['async_sequential']['p50_us']
         <= medians['sync_sequential']['p50_us'],
+        # Informational: uvloop is not a dependency of the library; this says what a loop with cheaper wake-ups gives.
+        'sequential p50 on uvloop: async at most sync': medians['uvloop_sequential']['p50_us']
+        <= medians['sync_sequential']['p50_us'],
     }
-    return {'medians': medians, 'goals': goals}
+    return {'medians': medians, 'comparisons': comparisons, 'floor': floor, 'goals': goals}
 
 
 def report(outcome: Dict[str, Any]) -> str:
@@ -445,46 +633,47 @@ def report(outcome: Dict[str, Any]) -> str:
         f'calls; service: round_trip_service --fork {FORK_PROCESSES}, action {ACTION}',
         f'machine: {environment["machine"]["cpu"]} x {environment["machine"]["cpu_count"]} (shared); load average '
         f'before {environment["load_average_before"]}, after {environment["load_average_after"]}; Redis '
-        f'{environment["redis_version"]}; Python {sys.version.split()[0]}',
+        f'{environment["redis_version"]}; Python {sys.version.split()[0]}; uvloop {environment["uvloop_version"]}',
         '',
     ]
     rows = [
         [
-            'concurrent calls/s',
-            f'{medians["async_concurrent"]["calls_per_second"]:.0f}',
-            f'{medians["sync_threads"]["calls_per_second"]:.0f}',
-            f'{medians["async_concurrent"]["calls_per_second"] / medians["sync_threads"]["calls_per_second"]:.2f}x',
-        ],
-        [
-            'concurrent client CPU per call (us)',
-            f'{medians["async_concurrent"]["cpu_us"]:.1f}',
-            f'{medians["sync_threads"]["cpu_us"]:.1f}',
-            f'{medians["async_concurrent"]["cpu_us"] / medians["sync_threads"]["cpu_us"]:.2f}x',
-        ],
-        [
-            'sequential p50 latency (us)',
-            f'{medians["async_sequential"]["p50_us"]:.0f}',
-            f'{medians["sync_sequential"]["p50_us"]:.0f}',
-            f'{medians["async_sequential"]["p50_us"] / medians["sync_sequential"]["p50_us"]:.2f}x',
-        ],
-        [
-            'sequential client CPU per call (us)',
-            f'{medians["async_sequential"]["cpu_us"]:.1f}',
-            f'{medians["sync_sequential"]["cpu_us"]:.1f}',
-            f'{medians["async_sequential"]["cpu_us"] / medians["sync_sequential"]["cpu_us"]:.2f}x',
-        ],
+            label,
+            format(medians[async_row][figure], number_format),
+            format(medians[sync_row][figure], number_format),
+            f'{summary["comparisons"][label]["async_over_sync"]:.2f}x',
+        ]
+        for label, async_row, sync_row, figure, number_format in COMPARISONS
     ]
     lines.append(format_table(['median over rounds', 'AsyncClient', 'Client', 'async/sync'], rows))
+    floor = summary['floor']
+    floor_rows = [
+        [label, f'{floor[key]["p50_us"]:{sign}.1f}', f'{floor[key]["cpu_us"]:{sign}.1f}']
+        for label, key, sign in (
+            ('blocking socket', 'socket', ''),
+            ('asyncio (default loop)', 'asyncio', ''),
+            ('uvloop', 'uvloop', ''),
+            ('asyncio minus socket', 'asyncio_minus_socket', '+'),
+            ('uvloop minus socket', 'uvloop_minus_socket', '+'),
+        )
+    ]
+    lines += [
+        '',
+        'event loop floor: one Redis PING round trip',
+        format_table(['median over rounds', 'p50 (us)', 'CPU per round trip (us)'], floor_rows),
+    ]
     pending = outcome['pending']
+    first_errors = f' {pending["first_errors"]}' if pending['first_errors'] else ''
     lines += [
         '',
         f'pending: {pending["calls"]} calls started at once on one AsyncClient, up to {pending["most_waiting"]} '
-        f'waiting together; {pending["errors"]} failed {pending["first_errors"] or ""}; all answered in '
+        f'waiting together; {pending["errors"]} failed{first_errors}; all answered in '
         f'{pending["elapsed"]:.1f} s',
         '',
         'round by round (calls/s and CPU us per call; p50 us):',
     ]
     round_rows = []
+    floor_round_rows = []
     for number, results in enumerate(outcome['rounds'], 1):
         figures = {row: _figures(results[row], row) for row in ROWS}
         round_rows.append(
@@ -496,12 +685,32 @@ def report(outcome: Dict[str, Any]) -> str:
                 f'{figures["sync_sequential"]["p50_us"]:.0f}',
             ]
         )
+        floor_round_rows.append(
+            [
+                str(number),
+                f'{figures["uvloop_concurrent"]["calls_per_second"]:.0f} / '
+                f'{figures["uvloop_concurrent"]["cpu_us"]:.1f}',
+                f'{figures["uvloop_sequential"]["p50_us"]:.0f}',
+                *(
+                    f'{figures[row]["p50_us"]:.1f} / {figures[row]["cpu_us"]:.1f}'
+                    for row in ('ping_socket', 'ping_asyncio', 'ping_uvloop')
+                ),
+            ]
+        )
     lines.append(
         format_table(
-            ['round', 'async concurrent', 'sync 32 threads', 'async seq p50', 'sync seq p50'],
+            ['round', 'async concurrent', f'sync {settings["threads"]} threads', 'async seq p50', 'sync seq p50'],
             round_rows,
         )
     )
+    lines += [
+        '',
+        'round by round on uvloop (calls/s and CPU us per call; p50 us) and PING round trips (p50 / CPU us):',
+        format_table(
+            ['round', 'uvloop concurrent', 'uvloop seq p50', 'PING socket', 'PING asyncio', 'PING uvloop'],
+            floor_round_rows,
+        ),
+    ]
     lines += ['', 'goals:']
     lines += [f'  {"met" if met else "NOT MET"}: {goal}' for goal, met in summary['goals'].items()]
     return '\n'.join(lines)
@@ -514,7 +723,12 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument('--concurrency', type=int, default=1000, help='coroutines of the AsyncClient (default 1000)')
     parser.add_argument('--threads', type=int, default=32, help='threads of the synchronous client (default 32)')
     parser.add_argument('--pending', type=int, default=10000, help='calls started at once (default 10000)')
-    parser.add_argument('--sequential-calls', type=int, default=2000, help='timed sequential calls (default 2000)')
+    parser.add_argument(
+        '--sequential-calls',
+        type=int,
+        default=2000,
+        help='timed calls of each sequential row, PING rows included (default 2000)',
+    )
     parser.add_argument('--warmup', type=int, default=200, help='untimed calls before each row (default 200)')
     parser.add_argument('--redis-port', type=int, default=0, help='the throwaway redis-server port (default: free)')
     parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
