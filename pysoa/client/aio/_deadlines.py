@@ -13,12 +13,16 @@ from typing import (
 
 __all__ = ('Deadlines',)
 
+#: How late a deadline may pass, at most: after the timer fires, the next one is set no sooner than this, so that a
+#: steady stream of calls (each with a deadline just after the last) does not wake the event loop once per call.
+SLACK_SECONDS = 0.05
+
 
 class Deadlines:
     """
     The deadlines of the requests of one service, in a heap, with one timer set for the earliest. When a deadline
-    passes, ``expire(request_id, timeout)`` is called; a request answered before its deadline stays in the heap until
-    then (``expire`` must do nothing for it), which costs less than taking it out.
+    passes (at most :data:`SLACK_SECONDS` late), ``expire(request_id, timeout)`` is called; a request answered before
+    its deadline stays in the heap until then (``expire`` must do nothing for it), which costs less than taking it out.
 
     :param expire: Called for each request whose deadline passed, with the timeout to name in the error.
     """
@@ -45,7 +49,7 @@ class Deadlines:
             _, request_id, timeout = heapq.heappop(heap)
             self._expire(request_id, timeout)
         if heap:
-            self._timer_at = heap[0][0]
+            self._timer_at = max(heap[0][0], now + SLACK_SECONDS)
             self._timer = loop.call_at(self._timer_at, self._expire_due, loop)
         else:
             self._timer, self._timer_at = None, math.inf
