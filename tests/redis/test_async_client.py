@@ -7,6 +7,7 @@ scripts Redis forgot.
 """
 
 import asyncio
+import logging
 import re
 import time
 from typing import (
@@ -20,7 +21,10 @@ import msgpack
 import pytest
 import uvloop
 
-from pysoa.client.aio import AsyncClient
+from pysoa.client.aio import (
+    AsyncClient,
+    ClientClosedError,
+)
 from pysoa.client.client import Client
 from pysoa.client.errors import CallActionError
 from pysoa.common._wire import job_request_to_dict
@@ -524,3 +528,34 @@ def test_calls_work_on_the_uvloop_event_loop(redis_server: RedisServer, threaded
     assert loop_module.startswith('uvloop')
     assert one_by_one == list(range(5))
     assert together == list(range(50))
+
+
+@run_async
+async def test_closing_the_transport_ends_a_receive_still_waiting_with_a_receive_error(
+    redis_server: RedisServer,
+) -> None:
+    transport = AsyncRedisClientTransport(SERVICE, RecordingMetricsRecorder(), **standard_kwargs(redis_server.port))
+    receiving = asyncio.ensure_future(transport.receive_response_message(30))
+    await asyncio.to_thread(wait_for, lambda: 'blmpop' in client_connections(redis_server), 10, 'the wait')
+
+    await transport.close()
+
+    with pytest.raises(MessageReceiveError, match='The transport for service redis_test was closed'):
+        await receiving
+
+
+@run_async
+async def test_closing_a_client_with_calls_waiting_does_not_try_waiting_again(
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = async_client(redis_server)
+    call = asyncio.ensure_future(client.call_action(SERVICE, 'echo', timeout=30))
+    await asyncio.to_thread(wait_for, lambda: 'blmpop' in client_connections(redis_server), 10, 'the wait')
+
+    with caplog.at_level(logging.INFO, logger='pysoa.common.transport.redis_gateway.client'):
+        await client.close()
+        with pytest.raises(ClientClosedError):
+            await call
+
+    assert [r.getMessage() for r in caplog.records if 'trying again' in r.getMessage()] == []

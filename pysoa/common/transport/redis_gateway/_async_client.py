@@ -407,9 +407,15 @@ class AsyncRedisClientTransport(AsyncClientTransport):
     # Closing --------------------------------------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Close every connection of this transport; it cannot be used afterwards."""
+        """
+        Close every connection of this transport; it cannot be used afterwards. A ``receive_response_message`` still
+        waiting raises a ``MessageReceiveError``.
+        """
         self._closed = True
         pipelines, self._pipelines, self._only_pipeline = self._pipelines, {}, None
         for each in (*pipelines.values(), self._receiver.pipeline):
             await each.close()
         await self._backend.close()
+        if self._pulled.waiting:
+            closed = MessageReceiveError(f'The transport for service {self.service_name} was closed')
+            self._pulled.receive_failed(closed)

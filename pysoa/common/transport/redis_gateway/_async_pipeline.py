@@ -233,6 +233,11 @@ class CommandPipeline:
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: every command given since fails."""
+        return self._closed
+
+    @property
     def connected(self) -> bool:
         """Whether a command given now is written now (rather than once a connection is made)."""
         protocol = self._protocol

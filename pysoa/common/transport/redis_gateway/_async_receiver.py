@@ -203,8 +203,8 @@ class ResponseReceiver:
         """The wait on the queue ended: with the frames it took, nothing (``None``), or an error."""
         self._waiting_on_queue = False
         if isinstance(reply, BaseException):
-            if not self._try_again_after(reply):
-                return
+            if self.pipeline.closed or not self._try_again_after(reply):
+                return  # closed with the transport: the calls waiting were told already
         else:
             self._failures = 0
             if reply is None:
