@@ -3,7 +3,8 @@ The asyncio client of PySOA: :class:`AsyncClient` calls services from coroutines
 errors of :class:`pysoa.client.client.Client` and the same wire protocol, so it talks to any PySOA 2 or 1.4.9 server.
 
 Also here: the contract of its middleware (:class:`AsyncClientMiddleware`) and of its transports
-(:class:`AsyncClientTransport`), and :class:`ClientClosedError`.
+(:class:`AsyncClientTransport`, and :class:`ResponseListener` for transports that hand over responses as they
+arrive), and :class:`ClientClosedError`.
 """
 
 from pysoa.client.aio._client import AsyncClient
@@ -13,7 +14,10 @@ from pysoa.client.aio._middleware import (
     AsyncClientRequestMiddlewareTask,
     AsyncClientResponseMiddlewareTask,
 )
-from pysoa.client.aio._transport import AsyncClientTransport
+from pysoa.client.aio._transport import (
+    AsyncClientTransport,
+    ResponseListener,
+)
 
 
 __all__ = (
@@ -23,4 +27,5 @@ __all__ = (
     'AsyncClientResponseMiddlewareTask',
     'AsyncClientTransport',
     'ClientClosedError',
+    'ResponseListener',
 )
