@@ -10,16 +10,18 @@ standalone service with two forked workers (``round_trip_service --fork 2``), in
 - sequential: one call at a time, each timed alone, with either client; the median (p50) latency;
 - on uvloop: the concurrent and the sequential AsyncClient rows again, the same code run by ``uvloop.run`` instead of
   ``asyncio.run``;
-- the event loop floor: one Redis ``PING`` round trip at a time against the same redis-server (not the service), from
-  a blocking socket, from an asyncio protocol reading into its own buffer (as the AsyncClient's connections do) on the
-  default event loop, and from the same protocol on uvloop; p50 latency and CPU per round trip.
+- the event loop floor: the same bytes to Redis and back without the library, from a blocking socket, from an asyncio
+  protocol reading into its own buffer (as the AsyncClient's connections do) on the default event loop, and from the
+  same protocol on uvloop, parsed with hiredis in all three; p50 latency and CPU per exchange. Two exchanges: a
+  ``PING`` (straight to redis-server), and a ``call`` of the service (the enqueue script's ``EVALSHA`` of a request
+  encoded once and the ``BLMPOP`` of its response, in one write, as the AsyncClient sends a lone call; two replies).
 
-Why the last two: a blocking call returns from ``recv`` as soon as its reply arrives, while a coroutine waits for its
+Why the floor: a blocking call returns from ``recv`` as soon as its reply arrives, while a coroutine waits for its
 event loop to wake up, find the socket readable, run the protocol's callback and resume the task. That wake-up is the
-event loop's cost, not the library's, and any asyncio code pays it on every round trip. The PING rows measure it in
-the same run (asyncio minus socket, uvloop minus socket), so that a gap between the two clients' sequential latency
-can be split into what the AsyncClient adds and what the event loop costs; the uvloop rows show the same AsyncClient
-on a loop whose wake-ups cost less.
+event loop's cost, not the library's, and any asyncio code pays it on every read. The floor rows measure it in the
+same run (asyncio minus socket, uvloop minus socket), so that a gap between the two clients' sequential latency can be
+split into what the AsyncClient adds and what the event loop costs; the uvloop rows show the same AsyncClient on a loop
+whose wake-ups cost less.
 
 Every client runs in a process of its own (this script, in a worker role), so that its CPU time is its own. The rows
 of a round run one at a time, in an order rotated from round to round, and the summary gives medians over rounds.
@@ -40,6 +42,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from typing import (
     Any,
     Awaitable,
@@ -49,10 +52,12 @@ from typing import (
     List,
     Optional,
     Sequence,
+    Tuple,
     TypeVar,
     cast,
 )
 
+import hiredis
 from benchmark_harness import (
     HERE,
     REPO_ROOT,
@@ -86,6 +91,9 @@ ROWS = (
     'ping_socket',
     'ping_asyncio',
     'ping_uvloop',
+    'call_socket',
+    'call_asyncio',
+    'call_uvloop',
 )
 CONCURRENT_ROWS = ('async_concurrent', 'sync_threads', 'uvloop_concurrent')
 
@@ -101,8 +109,6 @@ COMPARISONS = (
     ('concurrent client CPU per call on uvloop (us)', 'uvloop_concurrent', 'sync_threads', 'cpu_us', '.1f'),
 )
 
-PING = b'*1\r\n$4\r\nPING\r\n'  # PING as a RESP array of one bulk string, as redis-cli sends it
-PONG = b'+PONG\r\n'
 
 _T = TypeVar('_T')
 
@@ -346,40 +352,102 @@ def worker_async_sequential(port: int, calls: int, warmup: int, event_loop: str)
     return _run_on(event_loop, run())
 
 
-# The event loop floor: one Redis PING round trip, straight to redis-server --------------------------------------------
+# The event loop floor: the same bytes to Redis and back, from a blocking socket and from an event loop ----------------
 
 
-def worker_ping_socket(port: int, calls: int, warmup: int) -> Dict[str, Any]:
-    """PING round trips over a blocking socket: the least a Redis round trip costs from Python."""
+def _exchange(port: int, kind: str) -> Tuple[bytes, int]:
+    """
+    The bytes of one exchange, and how many replies they get: ``ping`` (a Redis PING, straight to redis-server) or
+    ``call`` (a call of the service without the library: the enqueue script's EVALSHA of a request encoded once,
+    followed by the BLMPOP of its response, in one write, as the AsyncClient sends a lone call).
+    """
+    from pysoa.common.transport.redis_gateway.backend._packing import pack_command
+
+    if kind == 'ping':
+        return pack_command(('PING',)), 1
+    import redis
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.common._metrics import free_metrics
+    from pysoa.common._wire import job_request_to_dict
+    from pysoa.common.serializer.msgpack_serializer import MsgpackSerializer
+    from pysoa.common.transport.redis_gateway._messages import (
+        QUEUE_PREFIX,
+        MessageEncoder,
+    )
+    from pysoa.common.transport.redis_gateway.backend.base import SendMessageToQueueCommand
+    from pysoa.common.transport.redis_gateway.constants import ProtocolVersion
+    from pysoa.common.types import (
+        ActionRequest,
+        JobRequest,
+    )
+
+    enqueue = SendMessageToQueueCommand()
+    with redis.Redis(port=port) as connection:
+        connection.script_load(enqueue.script)
+    reply_queue = f'service.{SERVICE_NAME}.{uuid.uuid4().hex}!{os.getpid():012x}'
+    encoder = MessageEncoder(
+        SERVICE_NAME, free_metrics, '', MsgpackSerializer(), ProtocolVersion.VERSION_3, 3600, 1 << 20, 1 << 20
+    )
+    job = JobRequest(
+        control={'continue_on_error': False},
+        context={'correlation_id': uuid.uuid4().hex, 'switches': []},
+        actions=[ActionRequest(ACTION, request_body(ACTION, 0))],
+    )
+    meta = {'reply_to': reply_queue, 'client_version': [2, 0, 0]}
+    frames, queue_expiry, _ = encoder.encode(1, meta, job_request_to_dict(job), 3600)
+    request_queue = QUEUE_PREFIX + f'service.{SERVICE_NAME}'
+    send = pack_command(('EVALSHA', enqueue.sha, 1, request_queue, queue_expiry, 10000, *frames))
+    wait = pack_command(('BLMPOP', 5, 1, QUEUE_PREFIX + reply_queue, 'LEFT', 'COUNT', 500))
+    return send + wait, 2
+
+
+def _check_replies(kind: str, replies: List[Any]) -> None:
+    if kind == 'ping' and replies != [b'PONG']:
+        raise AssertionError(f'PING returned {replies!r}')
+    if kind == 'call' and (replies[0] != 1 or not replies[1]):
+        raise AssertionError(f'the call got {replies!r}')
+
+
+def worker_exchange_socket(port: int, kind: str, calls: int, warmup: int) -> Dict[str, Any]:
+    """Exchanges over a blocking socket, parsed with hiredis: the least they cost from Python."""
+    command, count = _exchange(port, kind)
     with socket.create_connection(('127.0.0.1', port)) as connection:
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader, buffer = hiredis.Reader(), bytearray(65536)
 
-        def ping(_i: int) -> None:
-            connection.sendall(PING)
-            reply = b''
-            while len(reply) < len(PONG):
-                received = connection.recv(len(PONG) - len(reply))
+        def exchange(_i: int) -> None:
+            connection.sendall(command)
+            replies: List[Any] = []
+            while len(replies) < count:
+                received = connection.recv_into(buffer)
                 if not received:
                     raise ConnectionError('redis-server closed the connection')
-                reply += received
-            if reply != PONG:
-                raise AssertionError(f'PING returned {reply!r}')
+                reader.feed(buffer, 0, received)  # type: ignore[arg-type]  # any buffer; its stub says bytes
+                while (reply := reader.gets()) is not False:
+                    replies.append(reply)
+            _check_replies(kind, replies)
 
-        return _latencies(ping, calls, warmup)
+        return _latencies(exchange, calls, warmup)
 
 
-class _PingProtocol(asyncio.BufferedProtocol):
+class _ExchangeProtocol(asyncio.BufferedProtocol):
     """
-    A Redis connection that writes PING and settles a future once ``+PONG\\r\\n`` has arrived: the least a Redis
-    round trip costs a coroutine, one wake-up of the event loop per reply. The loop reads into the protocol's own
-    buffer, as it does for the AsyncClient's connections (a plain protocol gets a new 256 KiB bytes for every read).
+    A Redis connection that writes an exchange's bytes and settles a future once all of its replies have arrived,
+    parsed with hiredis: the least the exchange costs a coroutine, one wake-up of the event loop per read. The loop
+    reads into the protocol's own buffer, as it does for the AsyncClient's connections.
     """
 
     def __init__(self) -> None:
         self.transport: Optional[asyncio.Transport] = None
-        self.reply = b''
-        self.buffer = memoryview(bytearray(4096))
-        self.waiter: Optional[asyncio.Future[bytes]] = None
+        self.reader = hiredis.Reader()
+        self.buffer = memoryview(bytearray(65536))
+        self.replies: List[Any] = []
+        self.expected = 0
+        self.waiter: Optional[asyncio.Future[List[Any]]] = None
         self.lost: Optional[BaseException] = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -391,37 +459,39 @@ class _PingProtocol(asyncio.BufferedProtocol):
         return self.buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self.buffer[:nbytes]))
-
-    def data_received(self, data: bytes) -> None:
-        self.reply += data
-        if len(self.reply) >= len(PONG) and self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(self.reply)
+        self.reader.feed(self.buffer, 0, nbytes)  # type: ignore[arg-type]  # any buffer; its stub says bytes
+        while (reply := self.reader.gets()) is not False:
+            self.replies.append(reply)
+        if len(self.replies) >= self.expected and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(self.replies)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.lost = exc or ConnectionError('redis-server closed the connection')
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(self.lost)
 
-    async def ping(self) -> None:
+    async def exchange(self, command: bytes, count: int) -> List[Any]:
         if self.lost is not None:
             raise self.lost
         assert self.transport is not None
-        self.reply = b''
+        self.replies, self.expected = [], count
         self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(PING)
-        reply = await self.waiter
-        if reply != PONG:
-            raise AssertionError(f'PING returned {reply!r}')
+        self.transport.write(command)
+        return await self.waiter
 
 
-def worker_ping_async(port: int, calls: int, warmup: int, event_loop: str) -> Dict[str, Any]:
-    """PING round trips from an asyncio protocol, one at a time, on the event loop named."""
+def worker_exchange_async(port: int, kind: str, calls: int, warmup: int, event_loop: str) -> Dict[str, Any]:
+    """Exchanges from an asyncio protocol, one at a time, on the event loop named."""
+    command, count = _exchange(port, kind)
 
     async def run() -> Dict[str, Any]:
-        transport, protocol = await asyncio.get_running_loop().create_connection(_PingProtocol, '127.0.0.1', port)
+        transport, protocol = await asyncio.get_running_loop().create_connection(_ExchangeProtocol, '127.0.0.1', port)
+
+        async def exchange(_i: int) -> None:
+            _check_replies(kind, await protocol.exchange(command, count))
+
         try:
-            return await _async_latencies(lambda _i: protocol.ping(), calls, warmup)
+            return await _async_latencies(exchange, calls, warmup)
         finally:
             transport.close()
 
@@ -452,10 +522,10 @@ def run_worker(argv: Sequence[str]) -> None:
         result = worker_async_sequential(port, arguments.calls, arguments.warmup, event_loop)
     elif role == 'sync_sequential':
         result = worker_sync_sequential(port, arguments.calls, arguments.warmup)
-    elif role == 'ping_socket':
-        result = worker_ping_socket(port, arguments.calls, arguments.warmup)
+    elif role in ('ping_socket', 'call_socket'):
+        result = worker_exchange_socket(port, role.split('_')[0], arguments.calls, arguments.warmup)
     else:
-        result = worker_ping_async(port, arguments.calls, arguments.warmup, event_loop)
+        result = worker_exchange_async(port, role.split('_')[0], arguments.calls, arguments.warmup, event_loop)
     print(json.dumps(result))
 
 
@@ -594,17 +664,20 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
         }
         for label, async_row, sync_row, figure, _ in COMPARISONS
     }
-    socket_floor = medians['ping_socket']
     floor = {
-        'socket': socket_floor,
-        'asyncio': medians['ping_asyncio'],
-        'uvloop': medians['ping_uvloop'],
-        **{
-            f'{loop}_minus_socket': {
-                figure: medians[f'ping_{loop}'][figure] - socket_floor[figure] for figure in ('p50_us', 'cpu_us')
-            }
-            for loop in ('asyncio', 'uvloop')
-        },
+        kind: {
+            'socket': medians[f'{kind}_socket'],
+            'asyncio': medians[f'{kind}_asyncio'],
+            'uvloop': medians[f'{kind}_uvloop'],
+            **{
+                f'{loop}_minus_socket': {
+                    figure: medians[f'{kind}_{loop}'][figure] - medians[f'{kind}_socket'][figure]
+                    for figure in ('p50_us', 'cpu_us')
+                }
+                for loop in ('asyncio', 'uvloop')
+            },
+        }
+        for kind in ('ping', 'call')
     }
     concurrent_async, concurrent_sync = medians['async_concurrent'], medians['sync_threads']
     pending = outcome['pending']
@@ -648,7 +721,10 @@ def report(outcome: Dict[str, Any]) -> str:
     lines.append(format_table(['median over rounds', 'AsyncClient', 'Client', 'async/sync'], rows))
     floor = summary['floor']
     floor_rows = [
-        [label, f'{floor[key]["p50_us"]:{sign}.1f}', f'{floor[key]["cpu_us"]:{sign}.1f}']
+        [
+            label,
+            *(f'{floor[kind][key][figure]:{sign}.1f}' for kind in ('ping', 'call') for figure in ('p50_us', 'cpu_us')),
+        ]
         for label, key, sign in (
             ('blocking socket', 'socket', ''),
             ('asyncio (default loop)', 'asyncio', ''),
@@ -659,8 +735,10 @@ def report(outcome: Dict[str, Any]) -> str:
     ]
     lines += [
         '',
-        'event loop floor: one Redis PING round trip',
-        format_table(['median over rounds', 'p50 (us)', 'CPU per round trip (us)'], floor_rows),
+        'event loop floor: the same bytes to Redis and back, without the library (p50 and CPU us per exchange):',
+        "  PING = one Redis PING; call = a call of the service: the request's EVALSHA and the BLMPOP of its response,",
+        '  encoded once, in one write (as the AsyncClient sends a lone call), and their two replies',
+        format_table(['median over rounds', 'PING p50', 'PING CPU', 'call p50', 'call CPU'], floor_rows),
     ]
     pending = outcome['pending']
     first_errors = f' {pending["first_errors"]}' if pending['first_errors'] else ''
@@ -692,8 +770,8 @@ def report(outcome: Dict[str, Any]) -> str:
                 f'{figures["uvloop_concurrent"]["cpu_us"]:.1f}',
                 f'{figures["uvloop_sequential"]["p50_us"]:.0f}',
                 *(
-                    f'{figures[row]["p50_us"]:.1f} / {figures[row]["cpu_us"]:.1f}'
-                    for row in ('ping_socket', 'ping_asyncio', 'ping_uvloop')
+                    ' / '.join(f'{figures[f"{kind}_{loop}"]["p50_us"]:.0f}' for loop in ('socket', 'asyncio', 'uvloop'))
+                    for kind in ('ping', 'call')
                 ),
             ]
         )
@@ -705,9 +783,10 @@ def report(outcome: Dict[str, Any]) -> str:
     )
     lines += [
         '',
-        'round by round on uvloop (calls/s and CPU us per call; p50 us) and PING round trips (p50 / CPU us):',
+        'round by round on uvloop (calls/s and CPU us per call; p50 us), and the floor (p50 us: socket / asyncio / '
+        'uvloop):',
         format_table(
-            ['round', 'uvloop concurrent', 'uvloop seq p50', 'PING socket', 'PING asyncio', 'PING uvloop'],
+            ['round', 'uvloop concurrent', 'uvloop seq p50', 'PING', 'call'],
             floor_round_rows,
         ),
     ]
