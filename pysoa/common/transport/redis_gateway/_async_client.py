@@ -86,6 +86,7 @@ __all__ = ('AsyncRedisClientTransport',)
 _logger = logging.getLogger('pysoa.common.transport.redis_gateway.client')
 _MICROSECONDS = TimerResolution.MICROSECONDS
 _METRICS_PREFIX = 'client.transport.redis_gateway.'
+_SEND_TIMER = _METRICS_PREFIX + 'send'
 
 #: Errors after which a connection is not trusted again (the command may be tried once more on a new one).
 _CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
@@ -226,7 +227,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         :raises MessageSendError: If Redis cannot be reached, refuses the request, or the queue stays full.
         """
         meta['reply_to'] = self.reply_queue_name
-        with self.metrics.timer(_METRICS_PREFIX + 'send', resolution=_MICROSECONDS):
+        with self.metrics.timer(_SEND_TIMER, resolution=_MICROSECONDS):
             frames, redis_expiry, expires_at = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
             if self._listening:
                 self._receiver.receive()
@@ -250,7 +251,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
         if pipeline is None:
             return False
         meta['reply_to'] = self.reply_queue_name
-        with self.metrics.timer(_METRICS_PREFIX + 'send', resolution=_MICROSECONDS):
+        with self.metrics.timer(_SEND_TIMER, resolution=_MICROSECONDS):
             frames, redis_expiry, expires_at = self._encoder.encode(request_id, meta, body, message_expiry_in_seconds)
             command = self._enqueue_command.pack(redis_expiry, frames)
 

@@ -110,6 +110,7 @@ class ResponseReceiver:
         self._decoder = decoder
         self._metrics = metrics
         self._metrics_prefix = metrics_prefix
+        self._receive_timer_name = metrics_prefix + 'receive'
         self._kind = _Pop.BLMPOP
         self._commands, self._targets = self._pop_commands()
         self._waiting_on_queue = False
@@ -283,7 +284,7 @@ class ResponseReceiver:
 
     def _deliver(self, frame: ParsedFrame, payload: bytes) -> None:
         try:
-            with self._metrics.timer(self._metrics_prefix + 'receive', resolution=_MICROSECONDS):
+            with self._metrics.timer(self._receive_timer_name, resolution=_MICROSECONDS):
                 message = self._decoder.decode(frame, payload)
         except MessageReceiveTimeout as e:  # it expired: its caller hears it
             self._counter('receive.error.timeout').increment()
