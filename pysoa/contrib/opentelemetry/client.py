@@ -1,9 +1,11 @@
 """The client middleware that traces every call a client makes, and passes the trace on to the service."""
 
+import contextlib
 import copy
 from typing import (
     Any,
     Dict,
+    Iterator,
     Mapping,
     Optional,
     Tuple,
@@ -112,14 +114,8 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
             tracer = current_tracer()
             if tracer is None:
                 return send_request(request_id, meta, job_request, message_expiry_in_seconds)
-            span = self._start_span(tracer, request_id, job_request)
-            with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
-                try:
-                    send_request(request_id, meta, job_request, message_expiry_in_seconds)
-                except BaseException as e:
-                    _end_with_exception(span, e)
-                    raise
-            self._sent(request_id, job_request, span)
+            with self._sending(tracer, request_id, job_request):
+                send_request(request_id, meta, job_request, message_expiry_in_seconds)
             return None
 
         return traced_send
@@ -159,14 +155,8 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
             tracer = current_tracer()
             if tracer is None:
                 return await send_request(request_id, meta, job_request, message_expiry_in_seconds)
-            span = self._start_span(tracer, request_id, job_request)
-            with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
-                try:
-                    await send_request(request_id, meta, job_request, message_expiry_in_seconds)
-                except BaseException as e:
-                    _end_with_exception(span, e)
-                    raise
-            self._sent(request_id, job_request, span)
+            with self._sending(tracer, request_id, job_request):
+                await send_request(request_id, meta, job_request, message_expiry_in_seconds)
             return None
 
         return traced_send
@@ -211,7 +201,19 @@ class OpenTelemetryClientMiddleware(AsyncClientMiddleware):
         write_trace_context(span, context_header)
         return span
 
-    def _sent(self, request_id: int, job_request: JobRequest, span: Span) -> None:
+    @contextlib.contextmanager
+    def _sending(self, tracer: Tracer, request_id: int, job_request: JobRequest) -> Iterator[None]:
+        """
+        Around sending a request: its span, current while it is sent, ended if sending fails; once sent, ended at once
+        if no response will come, else kept until the response arrives.
+        """
+        span = self._start_span(tracer, request_id, job_request)
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            try:
+                yield
+            except BaseException as e:
+                _end_with_exception(span, e)
+                raise
         if job_request.control.get('suppress_response'):
             span.end()
         else:
