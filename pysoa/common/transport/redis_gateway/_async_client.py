@@ -18,8 +18,6 @@ differs is how many calls share the Redis connections:
 import asyncio
 import logging
 import os
-import random
-import time
 import uuid
 from typing import (
     Any,
@@ -65,6 +63,10 @@ from pysoa.common.transport.redis_gateway._messages import (
     MessageDecoder,
     MessageEncoder,
     make_serializer,
+)
+from pysoa.common.transport.redis_gateway._queue_full import (
+    full_queue_error,
+    retry_delay,
 )
 from pysoa.common.transport.redis_gateway.backend._common import normalize_backend_layer_kwargs
 from pysoa.common.transport.redis_gateway.backend._packing import pack_command
@@ -320,8 +322,8 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 if 'queue full' not in str(e):
                     raise self._send_error_for_response(e) from e
                 retries = attempt
-                delay = (2**attempt + random.random()) / 4.0
-                if attempt == self._queue_full_retries or time.time() + delay >= expires_at:
+                delay = retry_delay(attempt, self._queue_full_retries, expires_at)
+                if delay is None:
                     break
                 self._counter('send.queue_full_retry').increment()
                 self._counter(f'send.queue_full_retry.retry_{attempt + 1}').increment()
@@ -336,10 +338,7 @@ class AsyncRedisClientTransport(AsyncClientTransport):
                 ) from e
 
         self._counter('send.error.redis_queue_full').increment()
-        message = f'Redis queue {make_redis_queue_name(self.service_name)} was full after {retries} retries'
-        if retries < self._queue_full_retries:
-            message += ', and the message would have expired before the next one'
-        raise MessageSendError(message)
+        raise full_queue_error(make_redis_queue_name(self.service_name), retries, self._queue_full_retries)
 
     async def _load_script(self, pipeline: CommandPipeline) -> None:
         """Load the enqueue script (once, however many requests found it missing at once)."""

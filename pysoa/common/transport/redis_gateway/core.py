@@ -7,7 +7,6 @@ the process-wide backend layers. The messages' wire form (envelope, serializatio
 
 import collections
 import logging
-import random
 import threading
 import time
 from typing import (
@@ -44,6 +43,10 @@ from pysoa.common.transport.redis_gateway._messages import (
     MessageDecoder,
     MessageEncoder,
     make_serializer,
+)
+from pysoa.common.transport.redis_gateway._queue_full import (
+    full_queue_error,
+    retry_delay,
 )
 from pysoa.common.transport.redis_gateway.backend._common import normalize_backend_layer_kwargs
 from pysoa.common.transport.redis_gateway.backend.base import (
@@ -317,8 +320,8 @@ class RedisTransportCore:
                 if 'queue full' not in str(e):
                     raise self._send_error_for_response(e) from e
                 retries = attempt
-                delay = (2**attempt + random.random()) / 4.0
-                if attempt == self.queue_full_retries or (expires_at is not None and time.time() + delay >= expires_at):
+                delay = retry_delay(attempt, self.queue_full_retries, expires_at)
+                if delay is None:
                     break
                 self._counter('send.queue_full_retry').increment()
                 self._counter(f'send.queue_full_retry.retry_{attempt + 1}').increment()
@@ -334,10 +337,7 @@ class RedisTransportCore:
                 ) from e
 
         self._counter('send.error.redis_queue_full').increment()
-        message = f'Redis queue {queue_name} was full after {retries} retries'
-        if retries < self.queue_full_retries:
-            message += ', and the message would have expired before the next one'
-        raise MessageSendError(message)
+        raise full_queue_error(queue_name, retries, self.queue_full_retries)
 
     # Receiving ----------------------------------------------------------------------------------------------------
 
