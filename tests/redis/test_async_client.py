@@ -559,3 +559,15 @@ async def test_closing_a_client_with_calls_waiting_does_not_try_waiting_again(
             await call
 
     assert [r.getMessage() for r in caplog.records if 'trying again' in r.getMessage()] == []
+
+
+@run_async
+async def test_a_transport_handing_responses_to_a_listener_refuses_to_be_asked_for_one(
+    redis_server: RedisServer,
+) -> None:
+    async with async_client(redis_server) as client:
+        await client.send_request(SERVICE, [{'action': 'echo'}], suppress_response=True)
+        transport = client.handlers[SERVICE].transport
+
+        with pytest.raises(RuntimeError, match='hands responses to its listener'):
+            await transport.receive_response_message(1)
