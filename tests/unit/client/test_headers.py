@@ -1,6 +1,7 @@
 """The control and context headers the client writes into every job request."""
 
 import re
+import uuid
 from typing import (
     Any,
     Dict,
@@ -27,6 +28,13 @@ def test_correlation_id_is_generated_as_32_hex_digits(client: Client) -> None:
     client.call_action('svc', 'echo')
 
     assert re.fullmatch('[0-9a-f]{32}', sent_job(client).context['correlation_id'])
+
+
+def test_generated_correlation_id_is_a_version_4_uuid(client: Client) -> None:
+    client.call_action('svc', 'echo')
+
+    correlation_id = uuid.UUID(sent_job(client).context['correlation_id'])
+    assert (correlation_id.version, correlation_id.variant) == (4, uuid.RFC_4122)
 
 
 def test_each_request_gets_a_new_generated_correlation_id(client: Client) -> None:
