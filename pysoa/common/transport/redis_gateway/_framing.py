@@ -47,12 +47,25 @@ class ParsedFrame(NamedTuple):
         return value.decode('ascii') if value is not None else None
 
 
+# Nearly every frame is a whole MessagePack message of version 3: it is split without a regular expression. A header
+# name starts with "c" (whitespace may precede it); a MessagePack payload starts with neither.
+_V3_MSGPACK = b'pysoa-redis/3//content-type:application/msgpack;'
+_V3_MSGPACK_LENGTH = len(_V3_MSGPACK)
+_HEADER_STARTS = frozenset(bytes((c,)) for c in b'c \t\n\r\x0b\x0c')
+
+
 def parse_frame(data: bytes) -> ParsedFrame:
     """
     Split a frame into version, headers and payload. Whitespace after the last header belongs to the payload.
 
     :raises InvalidMessageError: If the frame announces a protocol version this library does not speak.
     """
+    if data.startswith(_V3_MSGPACK) and data[_V3_MSGPACK_LENGTH : _V3_MSGPACK_LENGTH + 1] not in _HEADER_STARTS:
+        return ParsedFrame(
+            ProtocolVersion.VERSION_3,
+            {b'content-type': b'application/msgpack'},
+            data[_V3_MSGPACK_LENGTH:],
+        )
     position = 0
     match = _VERSION_MARKER.match(data)
     if match:

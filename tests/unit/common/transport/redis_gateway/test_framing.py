@@ -95,6 +95,28 @@ def test_whitespace_around_header_parts_is_allowed() -> None:
     assert frame.payload == b'{}'
 
 
+@pytest.mark.parametrize(
+    ('rest', 'headers', 'payload'),
+    [
+        pytest.param(b'\x81\xa1a\x01', {}, b'\x81\xa1a\x01', id='a whole message'),
+        pytest.param(b'', {}, b'', id='no payload'),
+        pytest.param(b' chunk-count:2;chunk-id:1;x', {b'chunk-count': b'2', b'chunk-id': b'1'}, b'x', id='space'),
+        pytest.param(b'\tchunk-id:2;x', {b'chunk-id': b'2'}, b'x', id='tab'),
+        pytest.param(b'content-type:application/json;{}', {}, b'{}', id='content type again'),
+        pytest.param(b'  \x81', {}, b'  \x81', id='whitespace then no header'),
+    ],
+)
+def test_a_version_3_messagepack_frame_has_the_headers_that_follow_its_content_type(
+    rest: bytes,
+    headers: dict,  # type: ignore[type-arg]
+    payload: bytes,
+) -> None:
+    frame = parse_frame(b'pysoa-redis/3//content-type:application/msgpack;' + rest)
+
+    expected_type = b'application/json' if rest.startswith(b'content-type') else b'application/msgpack'
+    assert (frame.version, frame.headers, frame.payload) == (V3, {b'content-type': expected_type, **headers}, payload)
+
+
 def test_whitespace_after_the_last_header_belongs_to_the_payload() -> None:
     assert parse_frame(b'pysoa-redis/3//content-type:application/json;  {}').payload == b'  {}'
 
