@@ -1,5 +1,6 @@
 """The MessagePack serializer, PySOA's default, byte-compatible with PySOA 1.x."""
 
+import threading
 from typing import (
     Any,
     Dict,
@@ -22,6 +23,24 @@ from pysoa.common.serializer.msgpack_extensions import (
 
 __all__ = ('MsgpackSerializer',)
 
+#: A packer that has grown its buffer beyond this for one message is dropped, so that a thread does not keep the
+#: memory of its largest message.
+_PACKER_KEEPS_BYTES = 1024 * 1024
+
+
+def _new_packer() -> msgpack.Packer:
+    return msgpack.Packer(default=encode_extension, use_bin_type=True)
+
+
+class _Packers(threading.local):
+    """One packer per thread, kept: ``msgpack.packb`` makes (and allocates the buffer of) a new one every time."""
+
+    def __init__(self) -> None:
+        self.packer = _new_packer()
+
+
+_packers = _Packers()
+
 
 class MsgpackSerializer(Serializer):
     """
@@ -39,11 +58,14 @@ class MsgpackSerializer(Serializer):
         if not isinstance(message_dict, dict):
             raise InvalidInput('Input must be a dict')
         try:
-            return msgpack.packb(message_dict, default=encode_extension, use_bin_type=True)  # type: ignore[no-any-return]
+            blob: bytes = _packers.packer.pack(message_dict)
         except UnicodeEncodeError as e:
             raise cannot_serialize(e, f'strings must be valid Unicode without lone surrogates ({e})') from e
         except Exception as e:
             raise cannot_serialize(e) from e
+        if len(blob) > _PACKER_KEEPS_BYTES:
+            _packers.packer = _new_packer()
+        return blob
 
     def blob_to_dict(self, blob: bytes) -> Dict[Any, Any]:
         try:
