@@ -65,6 +65,7 @@ from pysoa.client.settings import (
     ClientSettings,
     get_validated_settings,
 )
+from pysoa.common._wire import copy_message
 from pysoa.common.transport.errors import PySOATransportError
 from pysoa.common.types import (
     ActionRequest,
@@ -480,12 +481,30 @@ class AsyncClient:
         :raises pysoa.common.transport.errors.MessageReceiveTimeout: If the response did not come in time.
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
+        started = asyncio.get_running_loop().time()
+        handler = None if stub_registry.active else self.handlers.get(service_name)
+        if handler is not None and handler.plain and not expansions:
+            # The common case, built straight in its wire form: no stub to answer it, no middleware, no expansion.
+            control = make_control_header(False, control_extra, timeout)
+            headers = make_context_header(self.context, switches, correlation_id, context)
+            # Copies of whatever the caller may share (see pysoa.common._wire): new headers hold nothing of theirs.
+            job_response = await handler.call_wire(
+                {
+                    'control': copy_message(control) if control_extra else control,
+                    'context': copy_message(headers) if self.context or context else headers,
+                    'actions': [{'action': action, 'body': copy_message(body or {})}],
+                },
+                timeout,
+                started,
+            )
+            _raise_for_errors(job_response, raise_job_errors, raise_action_errors)
+            return _action_of_job(job_response)  # type: ignore[return-value]
         # fmt: off
         options = CallOptions.__new__(CallOptions, expansions=expansions, raise_job_errors=raise_job_errors,
             raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
             context=context, control_extra=control_extra)
         # fmt: on
-        job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options)
+        job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options, started)
         return _action_of_job(job_response)  # type: ignore[return-value]
 
     async def call_actions(
@@ -532,9 +551,10 @@ class AsyncClient:
         service_name: str,
         actions: Iterable[ActionRequestArgument],
         options: CallOptions,
+        started: Optional[float] = None,
     ) -> JobResponse:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        if started is None:
+            started = asyncio.get_running_loop().time()
         if stub_registry.active:
             prepared = self._prepare(service_name, actions, options)
             job_response = await self._wait_for_one(await self._send(prepared, options), options.timeout, started)

@@ -186,6 +186,11 @@ class AsyncServiceHandler:
             self.metrics.publish_all()
         return request_id, future
 
+    @property
+    def plain(self) -> bool:
+        """Whether the service has no middleware: :meth:`call_wire` can send its jobs."""
+        return self._plain
+
     async def call(
         self,
         job_request: JobRequest,
@@ -194,22 +199,40 @@ class AsyncServiceHandler:
     ) -> JobResponse:
         """
         Send a job request and return its response: :meth:`send_request` then :meth:`wait_for`, waiting up to what is
-        left of ``timeout`` since ``started`` (the loop's time), or the transport's receive timeout once sent. Without
-        middleware, through a transport that can (see ``AsyncClientTransport.start_send_request_message``), the call
-        waits only for the response: the request's acceptance, or the error that stops it, reaches it through the
-        response's future.
+        left of ``timeout`` since ``started`` (the loop's time), or the transport's receive timeout once sent; without
+        middleware, :meth:`call_wire` with the job's wire form.
         """
+        if self._plain:
+            return await self.call_wire(job_request_to_dict(job_request), timeout, started)
+        request_id, future = await self.send_request(job_request, timeout)
+        assert future is not None, 'a call expects a response'
         loop = asyncio.get_running_loop()
-        if self._closed or not self._plain:
-            request_id, future = await self.send_request(job_request, timeout)
-            assert future is not None, 'a call expects a response'
-            patience = self.patience(timeout, started, loop)
-            return await self.wait_for(request_id, future, patience, timeout or patience)
+        patience = self.patience(timeout, started, loop)
+        return await self.wait_for(request_id, future, patience, timeout or patience)
 
+    async def call_wire(
+        self,
+        body: Dict[str, Any],
+        timeout: Optional[int],
+        started: float,
+    ) -> JobResponse:
+        """
+        Send a job request in its wire form (see :mod:`pysoa.common._wire`) straight to the transport, and return its
+        response, waiting up to what is left of ``timeout`` since ``started`` (the loop's time) once sent, or the
+        transport's receive timeout. Only for a service without middleware (see :attr:`plain`). Through a transport
+        that can (see ``AsyncClientTransport.start_send_request_message``), the call waits only for the response: the
+        request's acceptance, or the error that stops it, reaches it through the response's future.
+
+        :raises ClientClosedError: If the client was closed.
+        """
+        if self._closed:
+            raise ClientClosedError(f'This AsyncClient was closed: it cannot call service {self.service_name} any more')
+        loop = asyncio.get_running_loop()
         request_id = self.request_counter
-        self.request_counter += 1
-        future = loop.create_future()
-        self._waiting[request_id] = future
+        self.request_counter = request_id + 1
+        future: asyncio.Future[JobResponse] = loop.create_future()
+        waiting = self._waiting
+        waiting[request_id] = future
         if self._receiver is None and not self._pushed:
             self._receiver = loop.create_task(self._receive_responses())
 
@@ -218,16 +241,16 @@ class AsyncServiceHandler:
                 patience = self.patience(timeout, started, loop)
                 if patience is not None:
                     self._deadlines.add(loop, loop.time() + patience, request_id, timeout or patience)
-            elif self._waiting.pop(request_id, None) is future and not future.done():
+            elif waiting.pop(request_id, None) is future and not future.done():
                 future.set_exception(error)
 
         meta: Dict[str, Any] = {'client_version': list(self._client_version)}
+        transport = self.transport
         try:
             with self.metrics.timer('client.send.including_middleware', resolution=_MICROSECONDS):
                 with self.metrics.timer('client.send.excluding_middleware', resolution=_MICROSECONDS):
-                    body = job_request_to_dict(job_request)
-                    if not self.transport.start_send_request_message(request_id, meta, body, timeout, sent):
-                        await self.transport.send_request_message(request_id, meta, body, timeout)
+                    if not transport.start_send_request_message(request_id, meta, body, timeout, sent):
+                        await transport.send_request_message(request_id, meta, body, timeout)
                         sent(None)
         except BaseException:
             self.forget_one(request_id)
@@ -236,8 +259,9 @@ class AsyncServiceHandler:
             self.metrics.publish_all()
         try:
             return await future
-        finally:
+        except BaseException:  # answered, its future is gone already
             self.forget_one(request_id)
+            raise
 
     def patience(
         self,
@@ -334,20 +358,24 @@ class AsyncServiceHandler:
         try:
             return JobResponse(**body)
         except TypeError as e:
-            raise InvalidJobResponseError(
-                request_id,
-                f'Service {self.service_name} sent an invalid job response to request {request_id}: {e}',
-            ) from e
+            raise self._invalid_response(request_id, e) from e
+
+    def _invalid_response(self, request_id: Any, error: TypeError) -> InvalidJobResponseError:
+        return InvalidJobResponseError(
+            request_id,
+            f'Service {self.service_name} sent an invalid job response to request {request_id}: {error}',
+        )
 
     def response_received(self, message: ReceivedMessage) -> None:
         """A response from a transport that hands them over as they arrive (see ``AsyncClientTransport.listen``)."""
         request_id, _meta, body = message
+        future = self._awaited(request_id)
+        if future is None:
+            return
         try:
-            response = self._job_response(request_id, body)
-        except InvalidJobResponseError as e:
-            self._resolve(request_id, e)
-        else:
-            self._resolve(request_id, response)
+            future.set_result(JobResponse(**body))  # type: ignore[arg-type]  # not a mapping: TypeError too
+        except TypeError as e:
+            future.set_exception(self._invalid_response(request_id, e))
 
     def receive_failed(self, error: PySOATransportError) -> None:
         """Receiving failed, as a transport that hands responses over as they arrive tells it."""
@@ -393,22 +421,29 @@ class AsyncServiceHandler:
             self.metrics.publish_all()
 
     def _resolve(self, request_id: Any, outcome: Any) -> None:
-        try:
-            future = self._waiting.pop(request_id, None)
-        except TypeError:  # a stray message's "request id" that is not even hashable
-            future = None
-        if future is None or future.done():
-            self.metrics.counter('client.receive.error.unwanted_response').increment()
-            _logger.warning(
-                'Dropping response from service %s to request %r, which nobody is waiting for',
-                self.service_name,
-                request_id,
-            )
+        future = self._awaited(request_id)
+        if future is None:
             return
         if isinstance(outcome, BaseException):
             future.set_exception(outcome)
         else:
             future.set_result(outcome)
+
+    def _awaited(self, request_id: Any) -> 'Optional[asyncio.Future[JobResponse]]':
+        """The future awaiting this request's response, no longer waiting; ``None`` (response dropped) if none."""
+        try:
+            future = self._waiting.pop(request_id, None)
+        except TypeError:  # a stray message's "request id" that is not even hashable
+            future = None
+        if future is not None and not future.done():
+            return future
+        self.metrics.counter('client.receive.error.unwanted_response').increment()
+        _logger.warning(
+            'Dropping response from service %s to request %r, which nobody is waiting for',
+            self.service_name,
+            request_id,
+        )
+        return None
 
     def _fail_all(self, error: BaseException) -> None:
         waiting, self._waiting = self._waiting, {}

@@ -7,6 +7,7 @@ import asyncio
 import types
 from typing import (
     Any,
+    Awaitable,
     Dict,
     List,
 )
@@ -29,8 +30,12 @@ from pysoa.common.types import (
     JobResponse,
 )
 from tests.unit.client_aio.support import (
+    HandDeliveredAsyncTransport,
+    hand_delivered_client,
     local_config,
     run_async,
+    transport_of,
+    wait_until,
 )
 
 
@@ -301,3 +306,42 @@ async def test_calls_after_closing_raise_client_closed_error() -> None:
 def test_an_invalid_configuration_raises_when_the_client_is_made() -> None:
     with pytest.raises(Exception, match='transport'):
         AsyncClient({'svc': {'transport': {'path': 'no.such.module:Transport'}}})
+
+
+# The wire form --------------------------------------------------------------------------------------------------------
+
+
+async def _answered(transport: HandDeliveredAsyncTransport, call: Awaitable[Any]) -> None:
+    """Await a call whose request the transport delivers an answer to as soon as it is sent."""
+    sent = len(transport.sent)
+    task = asyncio.ensure_future(call)
+    await wait_until(lambda: len(transport.sent) > sent, 'the request')
+    transport.deliver(transport.request_ids()[-1])
+    await task
+
+
+@run_async
+async def test_call_action_sends_the_job_call_actions_sends_as_copies_of_the_callers_data() -> None:
+    body = {'numbers': (1, 2), 'nested': {'kept': ['x']}}
+    control_extra = {'flags': {'f'}}
+    context = {'extra': ('e',)}
+    async with hand_delivered_client() as client:
+        client.context = {'correlation_id': 'chosen', 'tags': {'a'}}
+        transport = transport_of(client)
+        job = [{'action': 'echo', 'body': body}]
+        await _answered(
+            transport, client.call_actions('svc', job, timeout=3, control_extra=control_extra, context=context)
+        )
+        # The service's handler exists now: call_action builds its job in wire form.
+        await _answered(
+            transport, client.call_action('svc', 'echo', body, timeout=3, control_extra=control_extra, context=context)
+        )
+    body['nested']['kept'].append('changed after the calls')  # type: ignore[index]
+
+    (_, _, as_job, _), (_, _, as_action, _) = transport.sent
+    assert as_action == as_job
+    assert as_action == {
+        'control': {'continue_on_error': False, 'suppress_response': False, 'timeout': 3, 'flags': ['f']},
+        'context': {'correlation_id': 'chosen', 'tags': ['a'], 'switches': [], 'extra': ['e']},
+        'actions': [{'action': 'echo', 'body': {'numbers': [1, 2], 'nested': {'kept': ['x']}}}],
+    }
