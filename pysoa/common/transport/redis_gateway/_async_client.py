@@ -104,10 +104,25 @@ class _EnqueueCommand:
     def __init__(self, queue_key: str, capacity: int) -> None:
         self._queue_key = queue_key
         self._capacity = capacity
+        # What every command for this queue starts with, after its length: "EVALSHA <sha> 1 <queue key>".
+        self._head = pack_command(('EVALSHA', _ENQUEUE.sha, 1, queue_key)).partition(b'\r\n')[2]
+        self._capacity_argument = pack_command((capacity,)).partition(b'\r\n')[2]
 
     def pack(self, redis_expiry: int, frames: List[bytes]) -> bytes:
         """The command pushing ``frames``, with this time to live of the queue in seconds."""
-        return pack_command(('EVALSHA', _ENQUEUE.sha, 1, self._queue_key, redis_expiry, self._capacity, *frames))
+        if len(frames) != 1:
+            return pack_command(('EVALSHA', _ENQUEUE.sha, 1, self._queue_key, redis_expiry, self._capacity, *frames))
+        # A request is one frame: the command in one formatting, with the parts that never change made once.
+        expiry = b'%d' % redis_expiry
+        frame = frames[0]
+        return b'*7\r\n%b$%d\r\n%b\r\n%b$%d\r\n%b\r\n' % (
+            self._head,
+            len(expiry),
+            expiry,
+            self._capacity_argument,
+            len(frame),
+            frame,
+        )
 
 
 class AsyncRedisClientTransport(AsyncClientTransport):
