@@ -576,6 +576,38 @@ async def test_a_command_given_while_no_wait_is_on_goes_out_with_a_wait(redis_se
 
 
 @run_async
+async def test_a_command_given_once_every_awaited_response_came_goes_out_with_a_wait_at_once(
+    redis_server: RedisServer,
+) -> None:
+    listener = Listener(waiting=1, count_down=True)
+    taken: List[bool] = []
+    outcomes: List[Any] = []
+    async with receiving(redis_server, listener) as r:
+
+        def next_call() -> None:
+            # As a sequential caller does once resumed: its next request (with a wait) goes out at once.
+            listener.waiting = 1
+            taken.append(r.receiver.receive_after(INCR, outcomes.append))
+            # The wait left with that command: another command is not held back for a wait still to be sent.
+            taken.append(r.receiver.receive_after(INCR, outcomes.append))
+
+        def answered(message: ReceivedMessage) -> None:
+            listener.on_response = lambda message: None
+            asyncio.get_running_loop().call_soon(next_call)  # as the call answered by this response resumes
+
+        listener.on_response = answered
+        r.receiver.receive()
+        push(redis_server, response_frame(1))
+        await wait_until(lambda: outcomes, 'the reply to the command')
+        push(redis_server, response_frame(2))
+        await wait_until(lambda: len(listener.received) == 2, 'the second response, taken by that wait')
+
+    assert taken == [True, False]
+    assert outcomes == [1]
+    assert listener.request_ids() == [1, 2]
+
+
+@run_async
 async def test_no_command_is_taken_to_go_with_a_wait_while_a_wait_is_on(redis_server: RedisServer) -> None:
     listener = Listener()
     async with receiving(redis_server, listener) as r:

@@ -162,8 +162,9 @@ class ResponseReceiver:
 
     def _receive_soon(self) -> None:
         """
-        Wait again at the end of this turn of the event loop: the calls just answered run first, and the requests
-        they send go in the same write as the wait (their replies then come with the responses it takes).
+        Wait again at the end of this turn of the event loop, for the responses still awaited: the calls just answered
+        run first, and the requests they send go in the same write as the wait (their replies then come with the
+        responses it takes).
         """
         if not self._wait_scheduled:
             self._wait_scheduled = True
@@ -212,7 +213,9 @@ class ResponseReceiver:
                 self._nothing_came()
             else:
                 self._take(frames)
-        self._receive_soon()
+        if self.listener.waiting:
+            self._receive_soon()
+        # Else every response awaited came: the next request sent carries the next wait (see receive_after).
 
     def _try_again_after(self, error: BaseException) -> bool:
         """Whether to wait again after a failed wait; if not, every awaited response fails."""
