@@ -8,6 +8,9 @@ standalone service with two forked workers (``round_trip_service --fork 2``), in
 - pending: 10,000 ``call_action`` tasks started at once on one ``AsyncClient``, all waiting together; whether every one
   got its own answer;
 - sequential: one call at a time, each timed alone, with either client; the median (p50) latency;
+- interleaved: both clients in one process, on one event loop, taking turns call by call (which goes first alternates),
+  each call timed alone: paired samples, taken under the same conditions of a shared, noisy machine, where the two
+  sequential rows run seconds apart; the p50 latency and CPU time per call of either;
 - on uvloop: the concurrent and the sequential AsyncClient rows again, the same code run by ``uvloop.run`` instead of
   ``asyncio.run``;
 - the event loop floor: the same bytes to Redis and back without the library, from a blocking socket, from an asyncio
@@ -94,7 +97,10 @@ ROWS = (
     'call_socket',
     'call_asyncio',
     'call_uvloop',
+    'interleaved',
 )
+#: The rows of the figures: one per worker role, except ``interleaved``, whose one worker gives two.
+FIGURE_ROWS = (*(row for row in ROWS if row != 'interleaved'), 'async_interleaved', 'sync_interleaved')
 CONCURRENT_ROWS = ('async_concurrent', 'sync_threads', 'uvloop_concurrent')
 
 # The main table: (row label, AsyncClient row, Client row, figure, format). The first four rows are the original table.
@@ -107,6 +113,8 @@ COMPARISONS = (
     ('sequential client CPU per call on uvloop (us)', 'uvloop_sequential', 'sync_sequential', 'cpu_us', '.1f'),
     ('concurrent calls/s on uvloop', 'uvloop_concurrent', 'sync_threads', 'calls_per_second', '.0f'),
     ('concurrent client CPU per call on uvloop (us)', 'uvloop_concurrent', 'sync_threads', 'cpu_us', '.1f'),
+    ('interleaved sequential p50 latency (us)', 'async_interleaved', 'sync_interleaved', 'p50_us', '.0f'),
+    ('interleaved sequential client CPU per call (us)', 'async_interleaved', 'sync_interleaved', 'cpu_us', '.1f'),
 )
 
 
@@ -352,6 +360,45 @@ def worker_async_sequential(port: int, calls: int, warmup: int, event_loop: str)
     return _run_on(event_loop, run())
 
 
+def worker_interleaved_sequential(port: int, calls: int, warmup: int) -> Dict[str, Any]:
+    """
+    Both clients in this process, on one event loop, taking turns: each round of the loop makes one call with either
+    client (the AsyncClient first in even rounds, the Client first in odd ones), each timed alone, its CPU time
+    measured around it. Nothing else runs on the loop, so the Client's blocking call holds up nothing.
+    """
+    from round_trip_service import (
+        SERVICE_NAME,
+        request_body,
+    )
+
+    from pysoa.client.aio import AsyncClient
+    from pysoa.client.client import Client
+
+    sync_client = Client(_client_config(port))
+
+    async def run() -> Dict[str, Any]:
+        async with AsyncClient(_client_config(port)) as async_client:
+            latencies: Dict[str, List[int]] = {'async': [], 'sync': []}
+            cpu = {'async': 0.0, 'sync': 0.0}
+            for i in range(warmup + calls):
+                for kind in ('async', 'sync') if i % 2 == 0 else ('sync', 'async'):
+                    cpu_started = time.process_time()
+                    started = time.perf_counter_ns()
+                    if kind == 'async':
+                        response = await async_client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
+                    else:
+                        response = sync_client.call_action(SERVICE_NAME, ACTION, request_body(ACTION, i))
+                    elapsed = time.perf_counter_ns() - started
+                    cpu_used = time.process_time() - cpu_started
+                    _check(response.body, i)
+                    if i >= warmup:
+                        latencies[kind].append(elapsed)
+                        cpu[kind] += cpu_used
+            return {kind: _latency_figures(latencies[kind], cpu[kind]) for kind in latencies}
+
+    return asyncio.run(run())
+
+
 # The event loop floor: the same bytes to Redis and back, from a blocking socket and from an event loop ----------------
 
 
@@ -522,6 +569,8 @@ def run_worker(argv: Sequence[str]) -> None:
         result = worker_async_sequential(port, arguments.calls, arguments.warmup, event_loop)
     elif role == 'sync_sequential':
         result = worker_sync_sequential(port, arguments.calls, arguments.warmup)
+    elif role == 'interleaved':
+        result = worker_interleaved_sequential(port, arguments.calls, arguments.warmup)
     elif role in ('ping_socket', 'call_socket'):
         result = worker_exchange_socket(port, role.split('_')[0], arguments.calls, arguments.warmup)
     else:
@@ -611,7 +660,11 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
         for row in order:
             progress.step(f'round {round_number + 1}: {row}')
             redis_server.client().flushall()
-            results[row] = _worker(row, arguments, redis_server.port, work_dir)
+            result = _worker(row, arguments, redis_server.port, work_dir)
+            if row == 'interleaved':
+                results['async_interleaved'], results['sync_interleaved'] = result['async'], result['sync']
+            else:
+                results[row] = result
         rounds.append(results)
     progress.step(f'{arguments.pending} calls pending at once')
     redis_server.client().flushall()
@@ -650,7 +703,7 @@ def _figures(result: Dict[str, Any], row: str) -> Dict[str, float]:
 
 def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
     medians: Dict[str, Dict[str, float]] = {}
-    for row in ROWS:
+    for row in FIGURE_ROWS:
         per_round = [_figures(results[row], row) for results in outcome['rounds']]
         medians[row] = {name: statistics.median(f[name] for f in per_round) for name in per_round[0]}
     comparisons = {
@@ -689,6 +742,8 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
         ),
         'sequential p50: async at most sync': medians['async_sequential']['p50_us']
         <= medians['sync_sequential']['p50_us'],
+        'sequential p50, calls interleaved in one process: async at most sync': medians['async_interleaved']['p50_us']
+        <= medians['sync_interleaved']['p50_us'],
         # Informational: uvloop is not a dependency of the library; this says what a loop with cheaper wake-ups gives.
         'sequential p50 on uvloop: async at most sync': medians['uvloop_sequential']['p50_us']
         <= medians['sync_sequential']['p50_us'],
@@ -753,7 +808,7 @@ def report(outcome: Dict[str, Any]) -> str:
     round_rows = []
     floor_round_rows = []
     for number, results in enumerate(outcome['rounds'], 1):
-        figures = {row: _figures(results[row], row) for row in ROWS}
+        figures = {row: _figures(results[row], row) for row in FIGURE_ROWS}
         round_rows.append(
             [
                 str(number),
@@ -761,6 +816,7 @@ def report(outcome: Dict[str, Any]) -> str:
                 f'{figures["sync_threads"]["calls_per_second"]:.0f} / {figures["sync_threads"]["cpu_us"]:.1f}',
                 f'{figures["async_sequential"]["p50_us"]:.0f}',
                 f'{figures["sync_sequential"]["p50_us"]:.0f}',
+                f'{figures["async_interleaved"]["p50_us"]:.0f} / {figures["sync_interleaved"]["p50_us"]:.0f}',
             ]
         )
         floor_round_rows.append(
@@ -777,7 +833,14 @@ def report(outcome: Dict[str, Any]) -> str:
         )
     lines.append(
         format_table(
-            ['round', 'async concurrent', f'sync {settings["threads"]} threads', 'async seq p50', 'sync seq p50'],
+            [
+                'round',
+                'async concurrent',
+                f'sync {settings["threads"]} threads',
+                'async seq p50',
+                'sync seq p50',
+                'interleaved p50 async / sync',
+            ],
             round_rows,
         )
     )
