@@ -18,7 +18,9 @@ from typing import (
     List,
     NamedTuple,
     Optional,
+    Sequence,
     Tuple,
+    Type,
     Union,
 )
 
@@ -36,9 +38,15 @@ from pysoa.common.transport.errors import (
     MessageReceiveError,
     PySOATransportError,
 )
-from pysoa.common.transport.redis_gateway._async_pipeline import CommandPipeline
+from pysoa.common.transport.redis_gateway._async_pipeline import (
+    CommandPipeline,
+    ReplyTarget,
+)
 from pysoa.common.transport.redis_gateway._async_receiver import (
+    COALESCE_SECONDS,
+    COALESCE_WAITING,
     PulledResponses,
+    ResponseRate,
     ResponseReceiver,
 )
 from pysoa.common.transport.redis_gateway._messages import (
@@ -71,6 +79,7 @@ METRICS_PREFIX = 'client.transport.redis_gateway.'
 REPLY_QUEUE_KEY = f'pysoa:service.{SERVICE}.test-client!000000000001'
 PING = pack_command(('PING',))
 INCR = pack_command(('INCR', 'counter'))
+BLMPOP_NAME = pack_command(('BLMPOP',)).partition(b'\r\n')[2]  # what follows a command's length: its name
 
 
 # Helpers ------------------------------------------------------------------------------------------------------------
@@ -100,11 +109,34 @@ class Connector:
         return connection
 
 
+def is_blmpop(command: bytes) -> bool:
+    return command.partition(b'\r\n')[2].startswith(BLMPOP_NAME)
+
+
+class RecordingPipeline(CommandPipeline):
+    """A pipeline that records when (the loop's time) it was given which commands."""
+
+    def __init__(self, connect: Connector) -> None:
+        super().__init__(connect)
+        self.given: List[Tuple[float, Sequence[bytes]]] = []
+
+    def execute_all(self, commands: Sequence[bytes], targets: Sequence[ReplyTarget]) -> None:
+        self.given.append((asyncio.get_running_loop().time(), list(commands)))
+        super().execute_all(commands, targets)
+
+    def waits_given(self) -> List[float]:
+        """When each wait on the reply queue was given."""
+        return [at for at, commands in self.given if any(is_blmpop(command) for command in commands)]
+
+
 @contextlib.asynccontextmanager
-async def pipeline_to(port: int) -> AsyncIterator[Tuple[CommandPipeline, Connector]]:
+async def pipeline_to(
+    port: int,
+    pipeline_class: Type[CommandPipeline] = CommandPipeline,
+) -> AsyncIterator[Tuple[CommandPipeline, Connector]]:
     """A pipeline to the Redis on ``port``, closed on the way out."""
     connector = Connector(port)
-    pipeline = CommandPipeline(connector)
+    pipeline = pipeline_class(connector)
     try:
         yield pipeline, connector
     finally:
@@ -139,7 +171,7 @@ class Receiving(NamedTuple):
     """A receiver on ``REPLY_QUEUE_KEY`` and what the tests look at: its pipeline, connector and metrics."""
 
     receiver: ResponseReceiver
-    pipeline: CommandPipeline
+    pipeline: RecordingPipeline
     connector: Connector
     metrics: RecordingMetricsRecorder
 
@@ -148,12 +180,19 @@ class Receiving(NamedTuple):
 async def receiving(
     redis_server: RedisServer,
     listener: Union[Listener, PulledResponses],
+    rate: Optional[ResponseRate] = None,
 ) -> AsyncIterator[Receiving]:
-    """A receiver on the reply queue handing responses to ``listener``; it stops waiting on the way out."""
+    """
+    A receiver on the reply queue handing responses to ``listener`` (and measuring their rate with ``rate``), on a
+    :class:`RecordingPipeline`; it stops waiting on the way out.
+    """
     metrics = RecordingMetricsRecorder()
     decoder = MessageDecoder(SERVICE, free_metrics, METRICS_PREFIX, MsgpackSerializer())
-    async with pipeline_to(redis_server.port) as (pipeline, connector):
-        receiver = ResponseReceiver(SERVICE, REPLY_QUEUE_KEY, pipeline, decoder, metrics, METRICS_PREFIX, listener)
+    async with pipeline_to(redis_server.port, RecordingPipeline) as (pipeline, connector):
+        receiver = ResponseReceiver(
+            SERVICE, REPLY_QUEUE_KEY, pipeline, decoder, metrics, METRICS_PREFIX, listener, rate
+        )
+        assert isinstance(pipeline, RecordingPipeline)
         try:
             yield Receiving(receiver, pipeline, connector, metrics)
         finally:
@@ -656,6 +695,87 @@ async def test_a_command_given_in_the_turn_a_response_arrives_goes_out_ahead_of_
     assert taken == [True, True]
     # A command sent behind a wait would get its reply only after that wait ended: after the second response.
     assert events == ['response 1', 'rider got 1', 'response 2', 'rider got 2']
+
+
+# Under load -----------------------------------------------------------------------------------------------------------
+
+
+def measured_rate(per_second: int) -> ResponseRate:
+    """A rate that has just measured ``per_second`` responses a second."""
+    now = asyncio.get_running_loop().time()
+    rate = ResponseRate()
+    rate.count(0, now - 1)
+    rate.count(per_second, now)
+    return rate
+
+
+async def next_wait_after_a_response(redis_server: RedisServer, listener: Listener, rate: ResponseRate) -> float:
+    """How long after a response arrived the next wait on the reply queue was given."""
+    delivered: List[float] = []
+    listener.on_response = lambda message: delivered.append(asyncio.get_running_loop().time())
+    async with receiving(redis_server, listener, rate) as r:
+        r.receiver.receive()
+        push(redis_server, response_frame(1))
+        await wait_until(lambda: len(r.pipeline.waits_given()) == 2, 'the next wait')
+        next_wait = r.pipeline.waits_given()[1]
+        push(redis_server, response_frame(2))
+        await wait_until(lambda: len(listener.received) == 2, 'the next response, taken by that wait')
+    return next_wait - delivered[0]
+
+
+@run_async
+async def test_under_load_the_next_wait_starts_a_moment_after_a_response_came(redis_server: RedisServer) -> None:
+    # 1,000 responses awaited at 1,000 a second take a second: a hundred times the delay.
+    listener = Listener(waiting=1000)
+
+    assert await next_wait_after_a_response(redis_server, listener, measured_rate(1000)) >= COALESCE_SECONDS
+
+
+@run_async
+async def test_with_few_responses_awaited_the_next_wait_starts_at_once(redis_server: RedisServer) -> None:
+    listener = Listener(waiting=COALESCE_WAITING - 1)
+
+    assert await next_wait_after_a_response(redis_server, listener, measured_rate(1)) < COALESCE_SECONDS
+
+
+@run_async
+async def test_with_responses_coming_fast_enough_the_next_wait_starts_at_once(redis_server: RedisServer) -> None:
+    # 1,000 responses awaited at a million a second take a millisecond: the delay would double it.
+    listener = Listener(waiting=1000)
+
+    assert await next_wait_after_a_response(redis_server, listener, measured_rate(1000000)) < COALESCE_SECONDS
+
+
+@run_async
+async def test_before_the_rate_is_known_the_next_wait_starts_at_once(redis_server: RedisServer) -> None:
+    listener = Listener(waiting=1000)
+
+    assert await next_wait_after_a_response(redis_server, listener, ResponseRate()) < COALESCE_SECONDS
+
+
+@run_async
+async def test_while_the_next_wait_is_delayed_commands_and_receives_are_not_held_back(
+    redis_server: RedisServer,
+) -> None:
+    listener = Listener(waiting=1000)
+    during_the_delay: List[Any] = []
+    async with receiving(redis_server, listener, measured_rate(1000)) as r:
+
+        def next_call() -> None:
+            during_the_delay.append(r.receiver.receive_after(INCR, lambda reply: None))
+            r.receiver.receive()  # as the transport calls it after sending the command on its own connection
+            during_the_delay.append(len(r.pipeline.waits_given()))
+
+        def answered(message: ReceivedMessage) -> None:
+            asyncio.get_running_loop().call_soon(next_call)  # as the call answered by this response resumes
+
+        listener.on_response = answered
+        r.receiver.receive()
+        push(redis_server, response_frame(1))
+        await wait_until(lambda: len(r.pipeline.waits_given()) == 2, 'the delayed wait')
+
+    # The command is not taken to go with the delayed wait (its transport sends it at once), and no wait starts early.
+    assert during_the_delay == [False, 1]
 
 
 # PulledResponses ----------------------------------------------------------------------------------------------------

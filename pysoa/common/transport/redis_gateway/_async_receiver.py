@@ -52,9 +52,13 @@ from pysoa.common.transport.redis_gateway.backend.base import CannotGetConnectio
 
 
 __all__ = (
+    'COALESCE_SECONDS',
+    'COALESCE_WAITING',
     'DRAIN_COUNT',
     'POP_SECONDS',
+    'RATE_SECONDS',
     'PulledResponses',
+    'ResponseRate',
     'ResponseReceiver',
 )
 
@@ -64,8 +68,22 @@ _MICROSECONDS = TimerResolution.MICROSECONDS
 #: The most responses taken off the reply queue at once.
 DRAIN_COUNT = 500
 
-#: How long one wait on the reply queue lasts; while responses are awaited, another follows at once.
+#: How long one wait on the reply queue lasts; while responses are awaited, another follows (see COALESCE_WAITING).
 POP_SECONDS = 1
+
+#: Under load, the next wait on the reply queue starts this long after the last one ended, instead of at once, so that
+#: it takes the responses that came meanwhile together: taken one or two per wait, each response costs the client a
+#: wake-up of its own, CPU time that a busy machine's servers need (benchmarks/async_client.py measures both ways).
+#: Requests are never held back, only the wait for responses.
+COALESCE_SECONDS = 0.001
+
+#: Under load means: at least this many responses are awaited, and they are expected to take ten times
+#: COALESCE_SECONDS or more (by Little's law: the number awaited over the rate at which responses came lately), so
+#: the delay adds at most a tenth to a call's wait. A few calls at a time, or fast ones, are never delayed.
+COALESCE_WAITING = 16
+
+#: How long the rate at which responses come is measured over.
+RATE_SECONDS = 0.1
 
 
 class _Pop(enum.Enum):
@@ -83,6 +101,7 @@ class ResponseReceiver:
     next; before, ``LPOP <count>`` followed by ``BLPOP`` (Redis 6.2), or ``BLPOP`` alone. Each response goes to the
     listener; a response that cannot be read is dropped with a warning and the metric ``receive.error.invalid_message``.
     A failed wait is tried again once (on a new connection); a second failure in a row fails every awaited response.
+    Under load (see :data:`COALESCE_WAITING`), a wait starts :data:`COALESCE_SECONDS` after the last one ended.
 
     :param service_name: The service called (for messages).
     :param reply_queue_key: The reply queue's Redis key.
@@ -91,6 +110,7 @@ class ResponseReceiver:
     :param metrics: The metrics recorder.
     :param metrics_prefix: The prefix of the transport's metric names.
     :param listener: Where responses go.
+    :param rate: Measures the rate at which responses come (a new one by default).
     """
 
     def __init__(
@@ -102,6 +122,7 @@ class ResponseReceiver:
         metrics: MetricsRecorder,
         metrics_prefix: str,
         listener: ResponseListener,
+        rate: Optional['ResponseRate'] = None,
     ) -> None:
         self.service_name = service_name
         self.pipeline = pipeline
@@ -115,6 +136,8 @@ class ResponseReceiver:
         self._commands, self._targets = self._pop_commands()
         self._waiting_on_queue = False
         self._wait_scheduled = False
+        self._wait_delayed = False
+        self._rate = rate or ResponseRate()
         self._riders: List[bytes] = []
         self._rider_targets: List[ReplyTarget] = []
         self._failures = 0
@@ -140,7 +163,7 @@ class ResponseReceiver:
 
     def receive(self) -> None:
         """Wait on the reply queue, unless a wait is on (or about to be) already, or no response is awaited."""
-        if not (self._waiting_on_queue or self._wait_scheduled) and self.listener.waiting:
+        if not (self._waiting_on_queue or self._wait_scheduled or self._wait_delayed) and self.listener.waiting:
             self._waiting_on_queue = True
             self.pipeline.execute_all(self._commands, self._targets)
 
@@ -148,13 +171,14 @@ class ResponseReceiver:
         """
         Send ``command`` (its reply to ``target``) in the same write as the next wait on the reply queue, if that
         wait is about to be sent, or if no wait is on and the connection is open (then both are sent now). ``False``
-        (nothing sent) otherwise: a wait is on, and a command sent behind it would wait for it to end.
+        (nothing sent) otherwise: a wait is on, and a command sent behind it would wait for it to end, or the next
+        wait is delayed (see :data:`COALESCE_WAITING`), and the command would wait for it to start.
         """
         if self._wait_scheduled:
             self._riders.append(command)
             self._rider_targets.append(target)
             return True
-        if self._waiting_on_queue or not self.pipeline.connected:
+        if self._waiting_on_queue or self._wait_delayed or not self.pipeline.connected:
             return False
         self._waiting_on_queue = True
         self.pipeline.execute_all([command, *self._commands], [target, *self._targets])
@@ -169,6 +193,17 @@ class ResponseReceiver:
         if not self._wait_scheduled:
             self._wait_scheduled = True
             asyncio.get_running_loop().call_soon(self._send_wait_with_riders)
+
+    def _receive_later(self) -> None:
+        """Wait again in :data:`COALESCE_SECONDS` (see :data:`COALESCE_WAITING`)."""
+        if not (self._wait_scheduled or self._wait_delayed):
+            self._wait_delayed = True
+            asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._send_delayed_wait)
+
+    def _send_delayed_wait(self) -> None:
+        self._wait_delayed = False
+        if not self.pipeline.closed:
+            self.receive()
 
     def _send_wait_with_riders(self) -> None:
         self._wait_scheduled = False
@@ -196,6 +231,7 @@ class ResponseReceiver:
             self._use(_Pop.BLPOP)  # before Redis 6.2, LPOP takes no count; the BLPOP sent with it still answers
         elif reply and not isinstance(reply, BaseException):  # a lost connection: the BLPOP's reply says it
             self._failures = 0
+            self._rate.count(len(reply), asyncio.get_running_loop().time())
             self._take(reply)
 
     def _on_blpop(self, reply: Any) -> None:
@@ -212,10 +248,15 @@ class ResponseReceiver:
             if reply is None:
                 self._nothing_came()
             else:
+                self._rate.count(len(frames), asyncio.get_running_loop().time())
                 self._take(frames)
-        if self.listener.waiting:
+        waiting = self.listener.waiting
+        if waiting >= COALESCE_WAITING and self._rate.expected_wait(waiting) >= COALESCE_SECONDS * 10:
+            self._receive_later()
+        elif waiting:
             self._receive_soon()
-        # Else every response awaited came: the next request sent carries the next wait (see receive_after).
+        else:  # every response awaited came: the next request sent carries the next wait (see receive_after)
+            self._rate.restart()  # and the rate is measured afresh once calls come again
 
     def _try_again_after(self, error: BaseException) -> bool:
         """Whether to wait again after a failed wait; if not, every awaited response fails."""
@@ -303,6 +344,35 @@ class ResponseReceiver:
 
     def _counter(self, name: str) -> Counter:
         return self._metrics.counter(self._metrics_prefix + name)
+
+
+class ResponseRate:
+    """The rate at which responses come, measured over :data:`RATE_SECONDS` or more, from when counting starts."""
+
+    def __init__(self) -> None:
+        self.per_second = 0.0
+        """Responses per second over the last whole measure (``0``: none yet)."""
+        self._counted = 0
+        self._since: Optional[float] = None
+
+    def count(self, responses: int, now: float) -> None:
+        """Count responses that came at ``now`` (the loop's time)."""
+        since = self._since
+        if since is None:
+            self._since, self._counted = now, responses
+        elif now - since >= RATE_SECONDS:
+            self.per_second = (self._counted + responses) / (now - since)
+            self._since, self._counted = now, 0
+        else:
+            self._counted += responses
+
+    def restart(self) -> None:
+        """Start counting again with the next response (the rate so far stays until then measured again)."""
+        self._since = None
+
+    def expected_wait(self, waiting: int) -> float:
+        """How long, by Little's law, ``waiting`` awaited responses take at this rate (``0``: rate not known)."""
+        return waiting / self.per_second if self.per_second else 0.0
 
 
 class PulledResponses:
