@@ -481,7 +481,6 @@ class AsyncClient:
         :raises pysoa.common.transport.errors.MessageReceiveTimeout: If the response did not come in time.
         :raises pysoa.common.transport.errors.PySOATransportError: If the request or response could not travel.
         """
-        started = asyncio.get_running_loop().time()
         handler = None if stub_registry.active else self.handlers.get(service_name)
         if handler is not None and handler.plain and not expansions:
             # The common case, built straight in its wire form: no stub to answer it, no middleware, no expansion.
@@ -495,7 +494,6 @@ class AsyncClient:
                     'actions': [{'action': action, 'body': copy_message(body or {})}],
                 },
                 timeout,
-                started,
             )
             _raise_for_errors(job_response, raise_job_errors, raise_action_errors)
             return _action_of_job(job_response)  # type: ignore[return-value]
@@ -504,7 +502,7 @@ class AsyncClient:
             raise_action_errors=raise_action_errors, timeout=timeout, switches=switches, correlation_id=correlation_id,
             context=context, control_extra=control_extra)
         # fmt: on
-        job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options, started)
+        job_response = await self._call(service_name, [ActionRequest(action=action, body=body or {})], options)
         return _action_of_job(job_response)  # type: ignore[return-value]
 
     async def call_actions(
@@ -551,10 +549,8 @@ class AsyncClient:
         service_name: str,
         actions: Iterable[ActionRequestArgument],
         options: CallOptions,
-        started: Optional[float] = None,
     ) -> JobResponse:
-        if started is None:
-            started = asyncio.get_running_loop().time()
+        started = asyncio.get_running_loop().time()
         if stub_registry.active:
             prepared = self._prepare(service_name, actions, options)
             job_response = await self._wait_for_one(await self._send(prepared, options), options.timeout, started)

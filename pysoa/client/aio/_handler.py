@@ -214,20 +214,22 @@ class AsyncServiceHandler:
         self,
         body: Dict[str, Any],
         timeout: Optional[int],
-        started: float,
+        started: Optional[float] = None,
     ) -> JobResponse:
         """
         Send a job request in its wire form (see :mod:`pysoa.common._wire`) straight to the transport, and return its
-        response, waiting up to what is left of ``timeout`` since ``started`` (the loop's time) once sent, or the
-        transport's receive timeout. Only for a service without middleware (see :attr:`plain`). Through a transport
-        that can (see ``AsyncClientTransport.start_send_request_message``), the call waits only for the response: the
-        request's acceptance, or the error that stops it, reaches it through the response's future.
+        response, waiting up to what is left of ``timeout`` since ``started`` (the loop's time; by default now) once
+        sent, or the transport's receive timeout. Only for a service without middleware (see :attr:`plain`). Through
+        a transport that can (see ``AsyncClientTransport.start_send_request_message``), the call waits only for the
+        response: the request's acceptance, or the error that stops it, reaches it through the response's future.
 
         :raises ClientClosedError: If the client was closed.
         """
         if self._closed:
             raise ClientClosedError(f'This AsyncClient was closed: it cannot call service {self.service_name} any more')
         loop = asyncio.get_running_loop()
+        if started is None:
+            started = loop.time()
         request_id = self.request_counter
         self.request_counter = request_id + 1
         future: asyncio.Future[JobResponse] = loop.create_future()

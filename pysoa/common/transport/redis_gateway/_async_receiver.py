@@ -219,12 +219,14 @@ class ResponseReceiver:
     # Replies --------------------------------------------------------------------------------------------------------
 
     def _on_blmpop(self, reply: Any) -> None:
-        if isinstance(reply, redis.ResponseError) and 'unknown command' in str(reply):
+        if isinstance(reply, list):  # the queue's name, and the responses taken
+            self._end_wait(reply, reply[1])
+        elif isinstance(reply, redis.ResponseError) and 'unknown command' in str(reply):
             self._waiting_on_queue = False
             self._use(_Pop.LPOP_THEN_BLPOP)  # before Redis 7: the connection is fine
             self._receive_soon()
         else:
-            self._end_wait(reply, reply[1] if isinstance(reply, list) else ())
+            self._end_wait(reply, ())
 
     def _on_lpop(self, reply: Any) -> None:
         if isinstance(reply, redis.ResponseError):
