@@ -364,7 +364,9 @@ def worker_interleaved_sequential(port: int, calls: int, warmup: int) -> Dict[st
     """
     Both clients in this process, on one event loop, taking turns: each round of the loop makes one call with either
     client (the AsyncClient first in even rounds, the Client first in odd ones), each timed alone, its CPU time
-    measured around it. Nothing else runs on the loop, so the Client's blocking call holds up nothing.
+    measured around it; also the median of the differences between the two calls of each round (AsyncClient minus
+    Client) and the share of rounds in which the AsyncClient's was the faster. Nothing else runs on the loop, so the
+    Client's blocking call holds up nothing.
     """
     from round_trip_service import (
         SERVICE_NAME,
@@ -394,7 +396,12 @@ def worker_interleaved_sequential(port: int, calls: int, warmup: int) -> Dict[st
                     if i >= warmup:
                         latencies[kind].append(elapsed)
                         cpu[kind] += cpu_used
-            return {kind: _latency_figures(latencies[kind], cpu[kind]) for kind in latencies}
+            figures: Dict[str, Any] = {kind: _latency_figures(latencies[kind], cpu[kind]) for kind in latencies}
+            # Each round's two calls, one with either client, taken together: the median of their differences.
+            differences = [a - s for a, s in zip(latencies['async'], latencies['sync'])]
+            figures['paired_difference_p50_us'] = statistics.median(differences) / 1000
+            figures['async_faster_share'] = sum(1 for d in differences if d < 0) / len(differences)
+            return figures
 
     return asyncio.run(run())
 
@@ -663,6 +670,9 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
             result = _worker(row, arguments, redis_server.port, work_dir)
             if row == 'interleaved':
                 results['async_interleaved'], results['sync_interleaved'] = result['async'], result['sync']
+                results['interleaved_pairs'] = {
+                    key: result[key] for key in ('paired_difference_p50_us', 'async_faster_share')
+                }
             else:
                 results[row] = result
         rounds.append(results)
@@ -748,7 +758,11 @@ def summarize(outcome: Dict[str, Any]) -> Dict[str, Any]:
         'sequential p50 on uvloop: async at most sync': medians['uvloop_sequential']['p50_us']
         <= medians['sync_sequential']['p50_us'],
     }
-    return {'medians': medians, 'comparisons': comparisons, 'floor': floor, 'goals': goals}
+    pairs = {
+        key: statistics.median(results['interleaved_pairs'][key] for results in outcome['rounds'])
+        for key in ('paired_difference_p50_us', 'async_faster_share')
+    }
+    return {'medians': medians, 'comparisons': comparisons, 'floor': floor, 'pairs': pairs, 'goals': goals}
 
 
 def report(outcome: Dict[str, Any]) -> str:
@@ -774,6 +788,12 @@ def report(outcome: Dict[str, Any]) -> str:
         for label, async_row, sync_row, figure, number_format in COMPARISONS
     ]
     lines.append(format_table(['median over rounds', 'AsyncClient', 'Client', 'async/sync'], rows))
+    pairs = summary['pairs']
+    lines.append(
+        f"interleaved, call by call (medians over rounds): the AsyncClient's call minus the Client's, median "
+        f"{pairs['paired_difference_p50_us']:+.1f} us; the AsyncClient's call was the faster in "
+        f'{pairs["async_faster_share"]:.0%} of the pairs'
+    )
     floor = summary['floor']
     floor_rows = [
         [
