@@ -68,14 +68,16 @@ from benchmark_harness import (
     ProcessGroup,
     Progress,
     RedisServer,
+    add_redis_arguments,
     find_redis_server,
     format_table,
     free_port,
     load_average,
     run_client,
     run_environment,
-    run_main,
+    script_worker_command,
     tail,
+    worker_or_main,
 )
 
 
@@ -617,15 +619,28 @@ def _start_service(port: int, processes: ProcessGroup, work_dir: pathlib.Path) -
         time.sleep(0.05)
 
 
+def start_redis_and_service(
+    arguments: argparse.Namespace,
+    processes: ProcessGroup,
+    work_dir: pathlib.Path,
+    progress: Progress,
+) -> RedisServer:
+    """A throwaway ``redis-server`` (``--redis-server``, ``--redis-port``), and the service on it (two steps)."""
+    progress.step('starting redis-server')
+    redis_server = RedisServer(
+        find_redis_server(arguments.redis_server),
+        arguments.redis_port or free_port(),
+        work_dir,
+        processes,
+    ).start()
+    progress.step(f'starting the service (--fork {FORK_PROCESSES})')
+    _start_service(redis_server.port, processes, work_dir)
+    return redis_server
+
+
 def _worker(role: str, arguments: argparse.Namespace, port: int, work_dir: pathlib.Path) -> Dict[str, Any]:
-    command = [
-        # -E: no PYTHON* environment variables; -s: no user site; -B: no bytecode written into the checkout.
-        sys.executable,
-        '-E',
-        '-s',
-        '-B',
+    command = script_worker_command(
         str(pathlib.Path(__file__).resolve()),
-        'worker',
         role,
         '--port',
         str(port),
@@ -641,7 +656,7 @@ def _worker(role: str, arguments: argparse.Namespace, port: int, work_dir: pathl
         str(arguments.sequential_calls),
         '--warmup',
         str(arguments.warmup),
-    ]
+    )
     return run_client(command, work_dir, role, timeout=arguments.seconds + 300)
 
 
@@ -650,15 +665,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
         raise BenchmarkError(f'uvloop is not installed for {sys.executable} (pip install uvloop)')
     load_before = load_average()
     progress = Progress(3 + arguments.rounds * len(ROWS))
-    progress.step('starting redis-server')
-    redis_server = RedisServer(
-        find_redis_server(arguments.redis_server),
-        arguments.redis_port or free_port(),
-        work_dir,
-        processes,
-    ).start()
-    progress.step(f'starting the service (--fork {FORK_PROCESSES})')
-    _start_service(redis_server.port, processes, work_dir)
+    redis_server = start_redis_and_service(arguments, processes, work_dir, progress)
 
     rounds: List[Dict[str, Dict[str, Any]]] = []
     for round_number in range(arguments.rounds):
@@ -892,9 +899,7 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         help='timed calls of each sequential row, PING rows included (default 2000)',
     )
     parser.add_argument('--warmup', type=int, default=200, help='untimed calls before each row (default 200)')
-    parser.add_argument('--redis-port', type=int, default=0, help='the throwaway redis-server port (default: free)')
-    parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
-    parser.add_argument('--json', help='also write every figure to this file')
+    add_redis_arguments(parser)
     arguments = parser.parse_args(argv)
     if (
         min(arguments.rounds, arguments.concurrency, arguments.threads, arguments.pending, arguments.sequential_calls)
@@ -907,11 +912,7 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == 'worker':
-        run_worker(argv[1:])
-        return 0
-    return run_main(parse_arguments(argv), run_benchmark, report, prefix='pysoa_async_client_')
+    return worker_or_main(argv, run_worker, parse_arguments, run_benchmark, report, prefix='pysoa_async_client_')
 
 
 if __name__ == '__main__':

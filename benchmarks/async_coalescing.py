@@ -32,23 +32,23 @@ from typing import (
 
 from async_client import (
     ACTION,
+    FORK_PROCESSES,
     _check,
     _client_config,
-    _start_service,
+    start_redis_and_service,
 )
 from benchmark_harness import (
     HERE,
     REPO_ROOT,
     ProcessGroup,
     Progress,
-    RedisServer,
-    find_redis_server,
+    add_redis_arguments,
     format_table,
-    free_port,
     load_average,
     run_client,
     run_environment,
-    run_main,
+    script_worker_command,
+    worker_or_main,
 )
 
 
@@ -129,15 +129,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
     load_before = load_average()
     rows = _rows(arguments)
     progress = Progress(2 + arguments.rounds * len(rows))
-    progress.step('starting redis-server')
-    redis_server = RedisServer(
-        find_redis_server(arguments.redis_server),
-        arguments.redis_port or free_port(),
-        work_dir,
-        processes,
-    ).start()
-    progress.step('starting the service (--fork 2)')
-    _start_service(redis_server.port, processes, work_dir)
+    redis_server = start_redis_and_service(arguments, processes, work_dir, progress)
 
     rounds: List[Dict[str, Dict[str, Any]]] = []
     for round_number in range(arguments.rounds):
@@ -147,13 +139,8 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
             name = f'{concurrency}_{mode}'
             progress.step(f'round {round_number + 1}: {concurrency} coroutines, coalescing {mode}')
             redis_server.client().flushall()
-            command = [
-                sys.executable,
-                '-E',
-                '-s',
-                '-B',
+            command = script_worker_command(
                 str(pathlib.Path(__file__).resolve()),
-                'worker',
                 mode,
                 '--port',
                 str(redis_server.port),
@@ -163,7 +150,7 @@ def run_benchmark(arguments: argparse.Namespace, processes: ProcessGroup, work_d
                 str(arguments.seconds),
                 '--warmup',
                 str(arguments.warmup),
-            ]
+            )
             results[name] = run_client(command, work_dir, name, timeout=arguments.seconds + 120)
         rounds.append(results)
     return {
@@ -216,7 +203,7 @@ def report(outcome: Dict[str, Any]) -> str:
     return '\n'.join(
         [
             f'AsyncClient reply-queue coalescing, on / off: {settings["rounds"]} rounds of {settings["seconds"]:g} s; '
-            f'service: round_trip_service --fork 2, action {ACTION}',
+            f'service: round_trip_service --fork {FORK_PROCESSES}, action {ACTION}',
             f'machine: {environment["machine"]["cpu"]} x {environment["machine"]["cpu_count"]} (shared); load average '
             f'before {environment["load_average_before"]}, after {environment["load_average_after"]}; Redis '
             f'{environment["redis_version"]}; Python {sys.version.split()[0]}',
@@ -240,9 +227,7 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         help='the numbers of coroutines, comma-separated (default 4,16,64,256,1000)',
     )
     parser.add_argument('--warmup', type=int, default=200, help='untimed calls before each row (default 200)')
-    parser.add_argument('--redis-port', type=int, default=0, help='the throwaway redis-server port (default: free)')
-    parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
-    parser.add_argument('--json', help='also write every figure to this file')
+    add_redis_arguments(parser)
     arguments = parser.parse_args(argv)
     if arguments.rounds < 1 or arguments.seconds <= 0 or min(arguments.concurrency) < 1 or arguments.warmup < 0:
         parser.error('--rounds, --seconds and every --concurrency must be positive')
@@ -250,11 +235,7 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == 'worker':
-        run_worker(argv[1:])
-        return 0
-    return run_main(parse_arguments(argv), run_benchmark, report, prefix='pysoa_async_coalescing_')
+    return worker_or_main(argv, run_worker, parse_arguments, run_benchmark, report, prefix='pysoa_async_coalescing_')
 
 
 if __name__ == '__main__':

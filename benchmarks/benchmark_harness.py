@@ -444,3 +444,35 @@ def run_main(
             json.dump(outcome, output, indent=2)
             output.write('\n')
     return 0
+
+
+def add_redis_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--redis-port``, ``--redis-server`` and ``--json``, as the benchmarks that start their own Redis take them."""
+    parser.add_argument('--redis-port', type=int, default=0, help='the throwaway redis-server port (default: free)')
+    parser.add_argument('--redis-server', default='redis-server', help='the redis-server binary')
+    parser.add_argument('--json', help='also write every figure to this file')
+
+
+def script_worker_command(script: str, *arguments: str) -> List[str]:
+    """The command that runs ``script`` in its worker role (``script worker ...``), with this interpreter."""
+    # -E: no PYTHON* environment variables; -s: no user site; -B: no bytecode written into the checkout.
+    return [sys.executable, '-E', '-s', '-B', script, 'worker', *arguments]
+
+
+def worker_or_main(
+    argv: Optional[Sequence[str]],
+    run_worker: Callable[[Sequence[str]], None],
+    parse_arguments: Callable[[Sequence[str]], argparse.Namespace],
+    run: Callable[[argparse.Namespace, ProcessGroup, pathlib.Path], Dict[str, Any]],
+    report: Callable[[Dict[str, Any]], str],
+    prefix: str,
+) -> int:
+    """
+    The ``main`` of a benchmark script whose workers are the script itself: ``script worker ...`` runs
+    ``run_worker``; anything else runs the benchmark with :func:`run_main`.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == 'worker':
+        run_worker(argv[1:])
+        return 0
+    return run_main(parse_arguments(argv), run, report, prefix)
