@@ -73,7 +73,7 @@ POP_SECONDS = 1
 
 #: Under load, the next wait on the reply queue starts this long after the last one ended, instead of at once, so that
 #: it takes the responses that came meanwhile together: taken one or two per wait, each response costs the client a
-#: wake-up of its own, CPU time that a busy machine's servers need (benchmarks/async_client.py measures both ways).
+#: wake-up of its own, CPU time that a busy machine's servers need (benchmarks/async_coalescing.py measures both ways).
 #: Requests are never held back, only the wait for responses.
 COALESCE_SECONDS = 0.001
 
