@@ -27,6 +27,7 @@ from pysoa.client.aio import (
 )
 from pysoa.client.client import Client
 from pysoa.client.errors import CallActionError
+from pysoa.client.service_handler import InvalidJobResponseError
 from pysoa.common._wire import job_request_to_dict
 from pysoa.common.transport.errors import (
     MessageReceiveError,
@@ -45,6 +46,7 @@ from tests.redis.services import (
     REQUEST_QUEUE_KEY,
     SERVER_CLASS_PATH,
     SERVICE,
+    V3_MSGPACK_PREFIX,
     RecordingMetricsRecorder,
     RedisTestServer,
     client_settings,
@@ -293,6 +295,23 @@ async def test_a_cancelled_calls_late_response_is_dropped_and_the_next_call_gets
 
     assert cancelled.cancelled()
     assert response.body == {'n': 2}
+
+
+@run_async
+async def test_a_response_that_is_not_a_job_response_fails_its_call_with_invalid_job_response_error(
+    redis_server: RedisServer,
+) -> None:
+    async with async_client(redis_server) as client:
+        call = asyncio.ensure_future(client.call_action(SERVICE, 'echo'))
+        await asyncio.to_thread(wait_for, lambda: queued_requests(redis_server), 10, 'the request')
+        (request,) = queued_requests(redis_server)
+        envelope = {'request_id': request['request_id'], 'meta': {}, 'body': {'not_a_job_response': True}}
+        with redis_server.client() as connection:
+            connection.rpush('pysoa:' + request['meta']['reply_to'], V3_MSGPACK_PREFIX + msgpack.packb(envelope))
+
+        with pytest.raises(InvalidJobResponseError, match=f'invalid job response to request {request["request_id"]}'):
+            await call
+        assert client.handlers[SERVICE].waiting == 0
 
 
 # Connections ----------------------------------------------------------------------------------------------------------
