@@ -111,6 +111,8 @@ class ResponseReceiver:
     :param metrics_prefix: The prefix of the transport's metric names.
     :param listener: Where responses go.
     :param rate: Measures the rate at which responses come (a new one by default).
+    :param coalesce_seconds: How long after the last wait, under load, the next starts (:data:`COALESCE_SECONDS` by
+        default); under load means responses are expected to take ten times this or more.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class ResponseReceiver:
         metrics_prefix: str,
         listener: ResponseListener,
         rate: Optional['ResponseRate'] = None,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
         self.service_name = service_name
         self.pipeline = pipeline
@@ -138,6 +141,8 @@ class ResponseReceiver:
         self._wait_scheduled = False
         self._wait_delayed = False
         self._rate = rate or ResponseRate()
+        self._coalesce_seconds = coalesce_seconds
+        self._under_load_seconds = coalesce_seconds * 10
         self._riders: List[bytes] = []
         self._rider_targets: List[ReplyTarget] = []
         self._failures = 0
@@ -195,10 +200,10 @@ class ResponseReceiver:
             asyncio.get_running_loop().call_soon(self._send_wait_with_riders)
 
     def _receive_later(self) -> None:
-        """Wait again in :data:`COALESCE_SECONDS` (see :data:`COALESCE_WAITING`)."""
+        """Wait again in ``coalesce_seconds`` (see :data:`COALESCE_WAITING`)."""
         if not (self._wait_scheduled or self._wait_delayed):
             self._wait_delayed = True
-            asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._send_delayed_wait)
+            asyncio.get_running_loop().call_later(self._coalesce_seconds, self._send_delayed_wait)
 
     def _send_delayed_wait(self) -> None:
         self._wait_delayed = False
@@ -253,7 +258,7 @@ class ResponseReceiver:
                 self._rate.count(len(frames), asyncio.get_running_loop().time())
                 self._take(frames)
         waiting = self.listener.waiting
-        if waiting >= COALESCE_WAITING and self._rate.expected_wait(waiting) >= COALESCE_SECONDS * 10:
+        if waiting >= COALESCE_WAITING and self._rate.expected_wait(waiting) >= self._under_load_seconds:
             self._receive_later()
         elif waiting:
             self._receive_soon()
