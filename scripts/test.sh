@@ -2,7 +2,8 @@
 # The whole test suite from a fresh clone: sets up .venv with the versions pinned in requirements/lock.txt, then runs
 # ruff, mypy and pytest. Extra arguments go to pytest (for example: bash scripts/test.sh tests/unit -x).
 #
-# A whole run (no pytest arguments) then runs tests/unit on Python 3.9 and 3.13 too, in .venv-py3.9 and .venv-py3.13.
+# A whole run (no pytest arguments) also runs tests/unit on Python 3.9 and 3.13, in .venv-py3.9 and .venv-py3.13, before
+# the whole suite (which goes last, so that the end of the output names any test that failed).
 #
 # bash scripts/test.sh --latest [pytest args]   The same checks in .venv-latest, against the newest versions that
 #     setup.py and dev-requirements.txt allow, followed by the packages whose newest version differs from the lock.
@@ -34,19 +35,7 @@ run_step "ruff check" ruff check
 run_step "ruff format" ruff format --check
 run_step "mypy pysoa" mypy pysoa
 run_step "mypy tests" mypy tests example_service
-set +e
-echo "==> pytest"
-python -m pytest "$@"
-pytest_status=$?
-set -e
-if [ "$pytest_status" -eq 5 ]; then
-    echo "ERROR: pytest collected no tests." >&2
-fi
-if [ "$pytest_status" -ne 0 ]; then
-    failed+=("pytest (exit status $pytest_status)")
-fi
-
-# The unit tests again on the oldest and newest supported Pythons (EXTRA_PYTHON_VERSIONS in _venv.sh), each in its own
+# The unit tests on the oldest and newest supported Pythons (EXTRA_PYTHON_VERSIONS in _venv.sh), each in its own
 # locked virtualenv: about a minute each. Only for a whole run (no pytest arguments); PYSOA_EXTRA_PYTHONS="" skips it.
 # A missing interpreter fails the run in CI, and is skipped with a notice elsewhere.
 run_unit_tests_on() {
@@ -64,6 +53,19 @@ if [ "$mode" = "locked" ] && [ "$#" -eq 0 ]; then
         fi
         run_step "pytest tests/unit on Python $version" run_unit_tests_on "$version"
     done
+fi
+
+# The whole suite last, so that the end of the output (all a CI log may show) names any test that failed.
+set +e
+echo "==> pytest"
+python -m pytest "$@"
+pytest_status=$?
+set -e
+if [ "$pytest_status" -eq 5 ]; then
+    echo "ERROR: pytest collected no tests." >&2
+fi
+if [ "$pytest_status" -ne 0 ]; then
+    failed+=("pytest (exit status $pytest_status)")
 fi
 
 if [ "$mode" = "latest" ]; then
