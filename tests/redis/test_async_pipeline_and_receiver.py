@@ -788,6 +788,22 @@ async def test_while_the_next_wait_is_delayed_commands_and_receives_are_not_held
     assert during_the_delay == [False, 1]
 
 
+@run_async
+async def test_a_wait_delayed_when_the_transport_closes_is_never_given(redis_server: RedisServer) -> None:
+    # 1,000 responses awaited at 1,000 a second take a second: twenty times a delay of 50 ms.
+    delay = 0.05
+    listener = Listener(waiting=1000)
+    async with receiving(redis_server, listener, measured_rate(1000), delay) as r:
+        # The transport closes as the response arrives, before the delayed wait is due.
+        listener.on_response = lambda message: asyncio.ensure_future(r.pipeline.close())
+        r.receiver.receive()
+        push(redis_server, response_frame(1))
+        await wait_until(lambda: r.pipeline.closed, 'the transport closed')
+        await asyncio.sleep(2 * delay)
+
+        assert len(r.pipeline.waits_given()) == 1
+
+
 # PulledResponses ----------------------------------------------------------------------------------------------------
 
 
