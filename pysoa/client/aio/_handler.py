@@ -359,14 +359,11 @@ class AsyncServiceHandler:
     def _job_response(self, request_id: Any, body: Any) -> JobResponse:
         try:
             return JobResponse(**body)
-        except TypeError as e:
-            raise self._invalid_response(request_id, e) from e
-
-    def _invalid_response(self, request_id: Any, error: TypeError) -> InvalidJobResponseError:
-        return InvalidJobResponseError(
-            request_id,
-            f'Service {self.service_name} sent an invalid job response to request {request_id}: {error}',
-        )
+        except TypeError as e:  # not a mapping, or not the fields of one
+            raise InvalidJobResponseError(
+                request_id,
+                f'Service {self.service_name} sent an invalid job response to request {request_id}: {e}',
+            ) from e
 
     def response_received(self, message: ReceivedMessage) -> None:
         """A response from a transport that hands them over as they arrive (see ``AsyncClientTransport.listen``)."""
@@ -375,9 +372,11 @@ class AsyncServiceHandler:
         if future is None:
             return
         try:
-            future.set_result(JobResponse(**body))  # type: ignore[arg-type]  # not a mapping: TypeError too
-        except TypeError as e:
-            future.set_exception(self._invalid_response(request_id, e))
+            response = self._job_response(request_id, body)
+        except InvalidJobResponseError as e:
+            future.set_exception(e)
+        else:
+            future.set_result(response)
 
     def receive_failed(self, error: PySOATransportError) -> None:
         """Receiving failed, as a transport that hands responses over as they arrive tells it."""
