@@ -142,7 +142,6 @@ class ResponseReceiver:
         self._wait_delayed = False
         self._rate = rate or ResponseRate()
         self._coalesce_seconds = coalesce_seconds
-        self._under_load_seconds = coalesce_seconds * 10
         self._riders: List[bytes] = []
         self._rider_targets: List[ReplyTarget] = []
         self._failures = 0
@@ -258,7 +257,7 @@ class ResponseReceiver:
                 self._rate.count(len(frames), asyncio.get_running_loop().time())
                 self._take(frames)
         waiting = self.listener.waiting
-        if waiting >= COALESCE_WAITING and self._rate.expected_wait(waiting) >= self._under_load_seconds:
+        if waiting >= COALESCE_WAITING and self._rate.expected_wait(waiting) >= 10 * self._coalesce_seconds:
             self._receive_later()
         elif waiting:
             self._receive_soon()
