@@ -793,12 +793,17 @@ async def test_a_wait_delayed_when_the_transport_closes_is_never_given(redis_ser
     # 1,000 responses awaited at 1,000 a second take a second: twenty times a delay of 50 ms.
     delay = 0.05
     listener = Listener(waiting=1000)
+    closing: List[asyncio.Future[None]] = []
     async with receiving(redis_server, listener, measured_rate(1000), delay) as r:
-        # The transport closes as the response arrives, before the delayed wait is due.
-        listener.on_response = lambda message: asyncio.ensure_future(r.pipeline.close())
+
+        def close(message: ReceivedMessage) -> None:
+            closing.append(asyncio.ensure_future(r.pipeline.close()))  # before the delayed wait is due
+
+        listener.on_response = close
         r.receiver.receive()
         push(redis_server, response_frame(1))
-        await wait_until(lambda: r.pipeline.closed, 'the transport closed')
+        await wait_until(lambda: closing, 'the response')
+        await closing[0]
         await asyncio.sleep(2 * delay)
 
         assert len(r.pipeline.waits_given()) == 1
